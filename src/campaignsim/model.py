@@ -1,0 +1,262 @@
+"""CampaignModel: a Mesa model of a quality-improvement campaign on a staff graph.
+
+Building a model: staff graph (generated with the model's seed, or loaded) → clinician
+arrays and Mesa agents → champions and seeds enrolled at week 0. A step is one week:
+the lead manager issues the week's push, hybrids approach clinicians one by one,
+champions approach their neighbours, then every clinician is updated at once.
+"""
+
+from __future__ import annotations
+
+import mesa
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+from .agents import ACTIVE, ENROLLED, Clinician, HybridLeader, Manager
+from .dynamics import Approaches, Population, Push, Schedule, advance_week, champion_approaches
+from .scenario import CHANNELS, STATES, Scenario, ScenarioError, sample_attribute
+from .staff import build_staff_graph
+
+
+class CampaignModel(mesa.Model):
+    """A hospital improvement campaign, one step per week.
+
+    Args:
+        scenario: the validated scenario.
+        seed: overrides `scenario.seed`; every random number (graph included) comes
+            from the generator it seeds.
+
+    Attributes:
+        spec: the scenario.
+        graph: the staff graph (networkx), node attributes role/department/profession.
+        population: the clinicians' arrays (state, ownership, ...).
+        records: per-week counts (see `campaignsim.outcomes`).
+    """
+
+    def __init__(self, scenario: Scenario, seed: int | None = None):
+        seed = scenario.seed if seed is None else int(seed)
+        super().__init__(rng=seed)
+        self.spec = scenario
+        self.seed = seed
+        self.schedule = Schedule(scenario)
+        self.push = Push()
+        self.ideas = 0.0
+        self.graph = build_staff_graph(scenario.staff, self.rng)
+        self._check_staff()
+        self.population = self._build_population()
+        self.approaches = Approaches(len(self.population))
+        self._create_agents()
+        self._choose_champions()
+        self._seed_clinicians()
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: _state_reporter(code) for code, name in enumerate(STATES)})
+        from .outcomes import Records  # outcomes reads the model; import here avoids a cycle
+
+        self.records = Records(self)
+        self._update_resonance(0)
+        self.records.record(self, 0)
+        self.datacollector.collect(self)
+
+    # --- construction ----------------------------------------------------------------
+
+    def _check_staff(self) -> None:
+        roles = nx.get_node_attributes(self.graph, "role")
+        managerial = [m for m in ("broadcast", "events", "mandate") if self.spec.on(m)]
+        if managerial and "manager" not in roles.values():
+            raise ScenarioError(None, "staff.managers",
+                                f"{', '.join(managerial)} are run by managers: the staff "
+                                "needs at least 1 manager")
+        if not any(r in ("clinician", "champion") for r in roles.values()):
+            raise ScenarioError(None, "staff", "the staff graph has no clinicians")
+
+    def _build_population(self) -> Population:
+        graph, spec = self.graph, self.spec
+        nodes = [n for n, r in graph.nodes(data="role") if r in ("clinician", "champion")]
+        position = {node: i for i, node in enumerate(nodes)}
+        department_names = sorted({graph.nodes[n]["department"] for n in nodes}, key=str)
+        department_code = {d: i for i, d in enumerate(department_names)}
+        profession_names = sorted({str(graph.nodes[n]["profession"]) for n in nodes})
+        profession_code = {p: i for i, p in enumerate(profession_names)}
+        n = len(nodes)
+        rows, cols = [], []
+        for a, b in graph.edges(nodes):
+            if b in position:
+                rows.append(position[a])
+                cols.append(position[b])
+        rows, cols = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+        adjacency = sp.coo_matrix((np.ones(2 * len(rows)), (np.r_[rows, cols], np.r_[cols, rows])),
+                                  shape=(n, n)).tocsr()
+        adjacency.data[:] = 1.0  # a tie listed twice is still one tie
+        threshold_setting = spec.peer.threshold if spec.peer else 0.0
+        population = Population(
+            nodes=nodes,
+            department=np.array([department_code[graph.nodes[v]["department"]] for v in nodes]),
+            department_names=department_names,
+            profession=np.array([profession_code[str(graph.nodes[v]["profession"])] for v in nodes]),
+            profession_names=profession_names,
+            champion=np.array([graph.nodes[v]["role"] == "champion" for v in nodes], dtype=bool),
+            trust=self._attribute(nodes, "trust_in_management",
+                                  spec.clinicians.trust_in_management),
+            threshold=self._attribute(nodes, "threshold", threshold_setting),
+            adjacency=adjacency,
+        )
+        self.department_members = [np.flatnonzero(population.department == d)
+                                   for d in range(len(department_names))]
+        return population
+
+    def _attribute(self, nodes: list, name: str, setting) -> np.ndarray:
+        """Sample an attribute for every clinician; values given in the graph file win."""
+        values = sample_attribute(setting, len(nodes), self.rng)
+        given = nx.get_node_attributes(self.graph, name)
+        for i, node in enumerate(nodes):
+            if node in given:
+                values[i] = given[node]
+        return values
+
+    def _create_agents(self) -> None:
+        graph = self.graph
+        managers = [n for n, r in graph.nodes(data="role") if r == "manager"]
+        for i, node in enumerate(managers):
+            Manager(self, node, lead=i == 0)
+        hybrids = [n for n, r in graph.nodes(data="role") if r == "hybrid"]
+        settings = self.spec.on("hybrids")
+        alignments = sample_attribute(settings.alignment if settings else 0.0, len(hybrids),
+                                      self.rng)
+        code = {d: i for i, d in enumerate(self.population.department_names)}
+        for node, alignment in zip(hybrids, alignments):
+            department = code.get(graph.nodes[node]["department"], -1)
+            HybridLeader(self, node, department, alignment, settings)
+        for index in range(len(self.population)):
+            Clinician(self, index)
+
+    def _ranked_clinicians(self, rule: str, exclude: np.ndarray) -> np.ndarray:
+        """Clinician indices ordered by a rule (random, degree, betweenness), ties at random."""
+        population = self.population
+        tiebreak = self.rng.random(len(population))
+        if rule == "random":
+            score = np.zeros(len(population))
+        elif rule == "degree":
+            score = np.asarray(population.adjacency.sum(axis=1)).ravel()
+        else:
+            clinician_graph = nx.from_scipy_sparse_array(population.adjacency)
+            sample = min(len(population), 200)
+            centrality = nx.betweenness_centrality(
+                clinician_graph, k=sample if sample < len(population) else None,
+                seed=int(self.rng.integers(2**31)))
+            score = np.array([centrality[i] for i in range(len(population))])
+        order = np.lexsort((tiebreak, -score))
+        return order[~exclude[order]]
+
+    def _choose_champions(self) -> None:
+        champions = self.spec.on("champions")
+        population = self.population
+        if champions is None:
+            self.peer_weight = np.ones(len(population))
+        else:
+            if champions.rule != "formal":
+                wanted = self.spec.staff.champions
+                if wanted == 0:
+                    raise ScenarioError(None, "staff.champions",
+                                        "[champions] is on: give a number of champions > 0 "
+                                        "(or rule = \"formal\" with champion roles in the graph)")
+                chosen = self._ranked_clinicians(champions.rule, population.champion)[:wanted]
+                population.champion[chosen] = True
+                for i in chosen:
+                    self.graph.nodes[population.nodes[i]]["role"] = "champion"
+            index = np.flatnonzero(population.champion)
+            sigma = self.spec.codesign.share if self.spec.on("codesign") else 0.0
+            population.enrol(index, 0, "seed", champions.ownership, 1.0 - sigma)
+            self.peer_weight = np.where(population.champion, champions.weight, 1.0)
+        self.weighted_degree = population.adjacency @ self.peer_weight
+        self.has_neighbours = np.diff(population.adjacency.indptr) > 0
+
+    def _seed_clinicians(self) -> None:
+        seeding, population = self.spec.seeding, self.population
+        if seeding.nodes:
+            by_text = {str(node): i for i, node in enumerate(population.nodes)}
+            missing = [n for n in seeding.nodes if str(n) not in by_text]
+            if missing:
+                raise ScenarioError(None, "seeding.nodes",
+                                    f"not clinicians of the staff graph: {missing[:10]}")
+            index = np.array([by_text[str(n)] for n in seeding.nodes], dtype=np.int64)
+        else:
+            count = seeding.count or int(round(seeding.share * len(population)))
+            enrolled = population.state >= ENROLLED
+            if count > int((~enrolled).sum()):
+                raise ScenarioError(None, "seeding", f"asks for {count} seeds but only "
+                                    f"{int((~enrolled).sum())} clinicians are not yet enrolled")
+            index = self._ranked_clinicians(seeding.rule, enrolled)[:count]
+        sigma = self.spec.codesign.share if self.spec.on("codesign") else 0.0
+        peer = self.spec.peer
+        population.enrol(index, 0, "seed", peer.ownership if peer else 0.6, 1.0 - sigma)
+
+    # --- the week --------------------------------------------------------------------
+
+    @property
+    def hybrids(self) -> list[HybridLeader]:
+        """The hybrids still in post who campaign."""
+        return [h for h in self.agents_by_type.get(HybridLeader, []) if h.campaigning]
+
+    @property
+    def managers(self) -> list[Manager]:
+        return list(self.agents_by_type.get(Manager, []))
+
+    def department_alignment(self) -> np.ndarray:
+        """Mean alignment of each department's present hybrids (1 where none)."""
+        totals = np.zeros(len(self.department_members))
+        counts = np.zeros(len(self.department_members))
+        for hybrid in self.hybrids:
+            totals[hybrid.department] += hybrid.alignment
+            counts[hybrid.department] += 1
+        return np.where(counts > 0, totals / np.maximum(counts, 1), 1.0)
+
+    def _update_resonance(self, week: int) -> None:
+        """Resonance of the managers' frame: σ + (1 − σ)·trust + shock, clipped to [0, 1]."""
+        codesign = self.spec.on("codesign")
+        sigma = codesign.share if codesign else 0.0
+        np.clip(sigma + (1.0 - sigma) * self.population.trust + self.schedule.shock(week),
+                0.0, 1.0, out=self.population.resonance)
+
+    def _hybrids_leave(self, week: int) -> None:
+        settings = self.spec.on("hybrids")
+        if settings is None or settings.leave_week != week:
+            return
+        present = self.hybrids
+        leaving = int(round(settings.leave_share * len(present)))
+        for i in sorted(self.rng.choice(len(present), size=leaving, replace=False)):
+            present[i].remove()
+
+    def step(self) -> None:
+        """One week of the campaign."""
+        week = self.steps
+        self.push = Push()
+        for manager in self.managers:
+            manager.step()
+        self._update_resonance(week)
+        self._hybrids_leave(week)
+        self.approaches = Approaches(len(self.population))
+        hybrids = self.agents_by_type.get(HybridLeader)
+        if hybrids is not None:
+            hybrids.shuffle_do("step")
+        champion_approaches(self)
+        advance_week(self, week)
+        self.records.record(self, week)
+        self.datacollector.collect(self)
+        if week >= self.spec.weeks:
+            self.running = False
+
+    def enrolled_nodes(self) -> set:
+        """Graph node ids of the clinicians enrolled or active now."""
+        state = self.population.state
+        return {self.population.nodes[i]
+                for i in np.flatnonzero((state == ENROLLED) | (state == ACTIVE))}
+
+
+def _state_reporter(code: int):
+    def count(model: CampaignModel) -> int:
+        return int(model.records.state_counts[model.steps, code])
+    return count
+
+
+__all__ = ["CampaignModel", "CHANNELS", "STATES"]

@@ -1,0 +1,132 @@
+"""Outcomes: what a run records each week, and the summary of a finished run.
+
+`Records` keeps preallocated per-week counts (by state, and by role, profession and
+department; cumulative enrolments by channel) filled with `np.bincount`, so recording
+costs a few array operations per week. `summarise` turns them into the headline
+outcomes: final enrolled and active shares, the enrolment–engagement gap, weeks to
+25/50/75 % enrolled, channels, ownership, fidelity and ideas.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .agents import ACTIVE, DISENGAGED, ENROLLED, UNAWARE
+from .scenario import CHANNELS, STATES
+
+N_STATES = len(STATES)
+
+
+class Records:
+    """Per-week counts of a model run, preallocated for weeks 0 … scenario.weeks."""
+
+    def __init__(self, model):
+        population = model.population
+        rows = model.spec.weeks + 1
+        self.groupings = {
+            "role": (population.champion.astype(np.int64), ["clinician", "champion"]),
+            "profession": (population.profession, population.profession_names),
+            "department": (population.department, population.department_names),
+        }
+        self.state_counts = np.zeros((rows, N_STATES), dtype=np.int64)
+        self.group_counts = {name: np.zeros((rows, len(labels), N_STATES), dtype=np.int64)
+                             for name, (_, labels) in self.groupings.items()}
+        self.channel_counts = np.zeros((rows, len(CHANNELS)), dtype=np.int64)
+        self.ideas = np.zeros(rows)
+        self.hybrids = np.zeros(rows, dtype=np.int64)
+        self.credibility = np.full(rows, np.nan)
+        self.last_week = 0
+
+    def record(self, model, week: int) -> None:
+        state = model.population.state
+        self.state_counts[week] = np.bincount(state, minlength=N_STATES)
+        for name, (codes, labels) in self.groupings.items():
+            flat = np.bincount(codes * N_STATES + state, minlength=len(labels) * N_STATES)
+            self.group_counts[name][week] = flat.reshape(len(labels), N_STATES)
+        self.channel_counts[week] = model.population.enrolments
+        self.ideas[week] = model.ideas
+        hybrids = model.hybrids
+        self.hybrids[week] = len(hybrids)
+        if hybrids:
+            self.credibility[week] = np.mean([h.credibility for h in hybrids])
+        self.last_week = week
+
+    def timeseries(self) -> pd.DataFrame:
+        """One row per week 0 … last: counts per state, by group, channels, ideas."""
+        weeks = slice(0, self.last_week + 1)
+        columns: dict[str, np.ndarray] = {"week": np.arange(self.last_week + 1)}
+        for code, name in enumerate(STATES):
+            columns[name] = self.state_counts[weeks, code]
+        total = self.state_counts[0].sum()
+        columns["enrolled_share"] = (self.state_counts[weeks, ENROLLED]
+                                     + self.state_counts[weeks, ACTIVE]) / total
+        columns["active_share"] = self.state_counts[weeks, ACTIVE] / total
+        for name, (_, labels) in self.groupings.items():
+            for g, label in enumerate(labels):
+                for code, state in enumerate(STATES):
+                    columns[f"{name}:{label}:{state}"] = self.group_counts[name][weeks, g, code]
+        for code, channel in enumerate(CHANNELS):
+            columns[f"channel:{channel}"] = self.channel_counts[weeks, code]
+        columns["ideas"] = self.ideas[weeks]
+        columns["hybrids"] = self.hybrids[weeks]
+        columns["hybrid_credibility"] = self.credibility[weeks]
+        return pd.DataFrame(columns)
+
+
+def weeks_to_share(enrolled_share: np.ndarray, target: float) -> int | None:
+    """First week at which the enrolled share reaches `target` (None if never).
+
+    Examples:
+        >>> weeks_to_share(np.array([0.0, 0.2, 0.6]), 0.5)
+        2
+        >>> weeks_to_share(np.array([0.0, 0.2]), 0.5) is None
+        True
+    """
+    reached = np.flatnonzero(enrolled_share >= target - 1e-12)
+    return int(reached[0]) if len(reached) else None
+
+
+def _mean_or_none(values: np.ndarray) -> float | None:
+    return float(np.mean(values)) if len(values) else None
+
+
+def summarise(model) -> dict:
+    """The headline outcomes of a model at its current week (JSON-ready)."""
+    records, population = model.records, model.population
+    weeks = slice(0, records.last_week + 1)
+    counts = records.state_counts[records.last_week]
+    n = int(counts.sum())
+    enrolled_share_series = (records.state_counts[weeks, ENROLLED]
+                             + records.state_counts[weeks, ACTIVE]) / n
+    enrolled_now = (population.state == ENROLLED) | (population.state == ACTIVE)
+    enrolments = records.channel_counts[records.last_week]
+    campaign_enrolments = int(enrolments.sum() - enrolments[CHANNELS.index("seed")])
+    final_enrolled = float(enrolled_share_series[-1])
+    active_share = float(counts[ACTIVE] / n)
+    return {
+        "scenario": model.spec.name,
+        "seed": model.seed,
+        "weeks": int(records.last_week),
+        "clinicians": n,
+        "final_enrolled_share": final_enrolled,
+        "active_share": active_share,
+        "enrolment_engagement_gap": final_enrolled - active_share,
+        "disengaged_share": float(counts[DISENGAGED] / n),
+        "aware_share": float(1.0 - counts[UNAWARE] / n),
+        "peak_enrolled_share": float(enrolled_share_series.max()),
+        "weeks_to_25": weeks_to_share(enrolled_share_series, 0.25),
+        "weeks_to_50": weeks_to_share(enrolled_share_series, 0.50),
+        "weeks_to_75": weeks_to_share(enrolled_share_series, 0.75),
+        "enrolments": int(enrolments.sum()),
+        "campaign_enrolments": campaign_enrolments,
+        "enrolments_by_channel": {c: int(v) for c, v in zip(CHANNELS, enrolments)},
+        "channel_shares": {c: (float(v / campaign_enrolments) if campaign_enrolments else 0.0)
+                           for c, v in zip(CHANNELS, enrolments) if c != "seed"},
+        "mean_ownership": _mean_or_none(population.ownership[enrolled_now]),
+        "mean_fidelity": _mean_or_none(population.fidelity[enrolled_now]),
+        "ideas": float(model.ideas),
+        "hybrids_present": int(records.hybrids[records.last_week]),
+        "mean_hybrid_credibility": (None if np.isnan(records.credibility[records.last_week])
+                                    else float(records.credibility[records.last_week])),
+    }

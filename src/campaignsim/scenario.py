@@ -1,0 +1,514 @@
+"""Scenario files: the TOML schema, `extends` inheritance and clear errors.
+
+A scenario file describes one campaign design. It is data: parsed with `tomllib`,
+validated once by the pydantic schema below, and trusted by the engine afterwards.
+Every mechanism table (`[broadcast]`, `[hybrids]`, ...) is off unless the file has it;
+a table turns its mechanism on, and `enabled = false` turns an inherited one off again.
+
+Each field carries its default, unit, valid range and a one-line meaning; the source of
+each default is given in docs/model.md (memo sections refer to
+shared/research/paper_memo.md; "choice" marks a modelling choice, not evidence).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+STATES = ("unaware", "aware", "enrolled", "active", "disengaged")
+CHANNELS = ("seed", "broadcast", "event", "mandate", "hybrid", "peer", "champion")
+PROFESSIONS = ("doctor", "nurse", "allied")
+MECHANISMS = (
+    "broadcast", "events", "mandate", "codesign", "hybrids", "champions",
+    "peer", "activation", "fatigue", "erosion", "shock",
+)
+
+
+class ScenarioError(Exception):
+    """A scenario (or an input it names) is invalid; the message is for the user."""
+
+    def __init__(self, source: str | Path | None, field: str | None, message: str):
+        self.source, self.field, self.message = source, field, message
+        parts = [str(p) for p in (source, field) if p]
+        super().__init__(": ".join(parts + [message]))
+
+
+def _field(default: Any, description: str, unit: str = "", **constraints: Any) -> Any:
+    """A schema field with its meaning and unit kept for docs/scenarios.md."""
+    return Field(default, description=description, json_schema_extra={"unit": unit}, **constraints)
+
+
+class Strict(BaseModel):
+    """Base for every table: unknown keys are errors, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- distributions for clinician attributes ----------------------------------------
+
+
+class Normal(Strict):
+    """Normal distribution, clipped to the field's range."""
+
+    distribution: Literal["normal"]
+    mean: float = _field(..., "mean")
+    sd: float = _field(..., "standard deviation", ge=0)
+
+
+class Beta(Strict):
+    """Beta(a, b) distribution on [0, 1]."""
+
+    distribution: Literal["beta"]
+    a: float = _field(..., "first shape parameter", gt=0)
+    b: float = _field(..., "second shape parameter", gt=0)
+
+
+class Uniform(Strict):
+    """Uniform distribution on [low, high]."""
+
+    distribution: Literal["uniform"]
+    low: float = _field(..., "lower bound")
+    high: float = _field(..., "upper bound")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Uniform":
+        if self.high < self.low:
+            raise ValueError("high must be >= low")
+        return self
+
+
+Distribution = Annotated[Union[Normal, Beta, Uniform], Field(discriminator="distribution")]
+Unit = Annotated[float, Field(ge=0, le=1)]
+#: A clinician attribute on [0, 1]: a fixed number or a distribution table.
+Attribute = Union[Unit, Distribution]
+
+
+def sample_attribute(value: Attribute, n: int, rng, low: float = 0.0, high: float = 1.0):
+    """Draw `n` values of an attribute from the model's generator, clipped to [low, high].
+
+    Examples:
+        >>> import numpy as np
+        >>> sample_attribute(0.3, 3, np.random.default_rng(0)).tolist()
+        [0.3, 0.3, 0.3]
+    """
+    import numpy as np
+
+    if isinstance(value, Normal):
+        draws = rng.normal(value.mean, value.sd, n)
+    elif isinstance(value, Beta):
+        draws = rng.beta(value.a, value.b, n)
+    elif isinstance(value, Uniform):
+        draws = rng.uniform(value.low, value.high, n)
+    else:
+        draws = np.full(n, float(value))
+    return np.clip(draws, low, high)
+
+
+# --- the staff ---------------------------------------------------------------------
+
+
+class Professions(Strict):
+    """Profession shares of generated clinicians (they must sum to 1)."""
+
+    doctor: float = _field(0.25, "share of doctors", "share", ge=0, le=1)
+    nurse: float = _field(0.55, "share of nurses", "share", ge=0, le=1)
+    allied: float = _field(0.20, "share of allied health professionals", "share", ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> "Professions":
+        total = self.doctor + self.nurse + self.allied
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"doctor + nurse + allied must sum to 1 (they sum to {total:g})")
+        return self
+
+
+DepartmentSize = Annotated[int, Field(ge=1, le=200_000)]
+
+
+class Staff(Strict):
+    """The staff graph: generated from these numbers, or loaded from `graph`."""
+
+    graph: str | None = _field(
+        None, "GraphML file or CSV edge list (source,target) to load instead of generating; "
+        "relative to the scenario file", "path")
+    nodes: str | None = _field(
+        None, "node CSV (id,role,department,profession[,threshold,trust_in_management]) "
+        "for a CSV edge list; relative to the scenario file", "path")
+    departments: int = _field(12, "number of departments", "departments", ge=1, le=1000)
+    clinicians_per_department: DepartmentSize | list[DepartmentSize] = _field(
+        80, "clinicians in each department: one number, or a list with one per department "
+        "(each 1-200000)", "clinicians")
+    professions: Professions = _field(Professions(), "profession shares of clinicians")
+    hybrids_per_department: int = _field(
+        2, "hybrid clinical leaders in each department", "hybrids", ge=0, le=100)
+    managers: int = _field(6, "managers running the campaign", "managers", ge=0, le=1000)
+    champions: int = _field(
+        0, "clinicians given the champion (staff representative) role, hospital-wide; "
+        "chosen by [champions] rule", "clinicians", ge=0, le=100_000)
+    within_department_density: float = _field(
+        0.19, "probability of a tie between two clinicians of the same department",
+        "probability", ge=0, le=1)
+    between_department_density: float = _field(
+        0.0025, "probability of a tie between two clinicians of different departments",
+        "probability", ge=0, le=1)
+    profession_homophily: float = _field(
+        0.0, "professional silos: 0 = ties ignore profession, 1 = no cross-profession ties "
+        "(expected degree kept)", "", ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _list_matches_departments(self) -> "Staff":
+        sizes = self.clinicians_per_department
+        if isinstance(sizes, list) and len(sizes) != self.departments:
+            raise ValueError(
+                f"clinicians_per_department has {len(sizes)} entries for "
+                f"{self.departments} departments")
+        if self.nodes and not self.graph:
+            raise ValueError("nodes needs graph (a CSV edge list)")
+        return self
+
+
+class Clinicians(Strict):
+    """Clinician attributes (each a number or a distribution table, clipped to [0, 1])."""
+
+    trust_in_management: Attribute = _field(
+        Beta(distribution="beta", a=2, b=2),
+        "trust in management: how far a top-down frame resonates", "0-1")
+
+
+class Seeding(Strict):
+    """Clinicians enrolled at week 0 (grassroots seeds), by id or by a named rule."""
+
+    nodes: list[int | str] = _field([], "graph node ids enrolled at week 0", "node ids")
+    count: int = _field(0, "number of seed clinicians chosen by `rule`", "clinicians",
+                        ge=0, le=1_000_000)
+    share: float = _field(0.0, "share of clinicians chosen by `rule`", "share", ge=0, le=1)
+    rule: Literal["random", "degree", "betweenness"] = _field(
+        "random", "how seeds are chosen: random, highest degree, highest betweenness")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "Seeding":
+        if sum(bool(x) for x in (self.nodes, self.count, self.share)) > 1:
+            raise ValueError("give only one of nodes, count or share")
+        return self
+
+
+# --- mechanisms --------------------------------------------------------------------
+
+
+class Mechanism(Strict):
+    enabled: bool = _field(True, "the table turns its mechanism on; false turns it off")
+
+
+class Broadcast(Mechanism):
+    """Managerial communications: weekly hazard intensity × resonance × (1 − fatigue)."""
+
+    intensity: float = _field(0.02, "weekly enrolment hazard of a fully resonant broadcast",
+                              "per week", ge=0, le=1)
+    start_week: int = _field(1, "first week of broadcasting", "week", ge=1)
+    end_week: int | None = _field(None, "last week of broadcasting (none = to the end)",
+                                  "week", ge=1)
+    ownership: float = _field(0.3, "ownership of an enrolment through broadcast", "0-1",
+                              ge=0, le=1)
+
+
+class Events(Mechanism):
+    """Campaign events and pledge days: pulses in the weeks listed."""
+
+    weeks: list[Annotated[int, Field(ge=1)]] = _field([1], "weeks with an event", "weeks")
+    reach: float = _field(0.3, "enrolment hazard of a fully resonant event", "probability",
+                          ge=0, le=1)
+    ownership: float = _field(0.3, "ownership of an enrolment at an event", "0-1", ge=0, le=1)
+
+
+class Mandate(Mechanism):
+    """Mandates and targets: compliance enrolment under pressure, with backlash."""
+
+    start_week: int = _field(1, "week the mandate starts", "week", ge=1)
+    end_week: int | None = _field(None, "last week of the mandate (none = to the end)",
+                                  "week", ge=1)
+    pressure: float = _field(0.05, "weekly compliance-enrolment hazard", "per week", ge=0, le=1)
+    backlash: float = _field(0.5, "backlash per unit pressure, scaled by distrust: "
+                             "P(disengage) = pressure × backlash × (1 − trust)", "", ge=0, le=1)
+    ownership: float = _field(0.1, "ownership of a compliance enrolment", "0-1", ge=0, le=1)
+
+
+class Codesign(Mechanism):
+    """Co-designed content: resonates regardless of trust, is owned more, drifts from plan."""
+
+    share: float = _field(0.3, "share of the campaign's content co-designed with clinicians",
+                          "0-1", ge=0, le=1)
+    ownership_boost: float = _field(
+        0.5, "ownership gain at enrolment: o += (1 − o) × share × boost", "", ge=0, le=1)
+
+
+class Hybrids(Mechanism):
+    """Hybrid clinical leaders approach clinicians of their department each week."""
+
+    capacity: int = _field(3, "clinicians a hybrid approaches each week", "per week",
+                           ge=0, le=1000)
+    alignment: Attribute = _field(
+        0.8, "alignment with management: 1 = mouthpiece, 0 = creative mediator", "0-1")
+    credibility: float = _field(0.7, "initial credibility with clinicians", "0-1", ge=0, le=1)
+    credibility_max: float = _field(0.9, "credibility a fully mediating hybrid tends to",
+                                    "0-1", ge=0, le=1)
+    credibility_rate: float = _field(0.1, "weekly adjustment rate of credibility", "per week",
+                                     ge=0, le=1)
+    legitimacy_cost: float = _field(
+        0.5, "credibility lost by full alignment: target = max × (1 − cost × alignment)",
+        "", ge=0, le=1)
+    adapted_resonance: float = _field(
+        0.9, "resonance of a frame adapted to clinical values (mediation)", "0-1", ge=0, le=1)
+    approach: Literal["aware_first", "random"] = _field(
+        "aware_first", "whom to approach: aware-but-not-enrolled first, or at random")
+    ownership_base: float = _field(0.3, "ownership of a hybrid enrolment at full alignment",
+                                   "0-1", ge=0, le=1)
+    ownership_mediation: float = _field(
+        0.6, "extra ownership × (1 − alignment)", "0-1", ge=0, le=1)
+    leave_week: int | None = _field(None, "week in which hybrids leave (none = never)",
+                                    "week", ge=1)
+    leave_share: float = _field(0.5, "share of hybrids that leave in leave_week", "share",
+                                ge=0, le=1)
+
+
+class Champions(Mechanism):
+    """Champions (staff representatives): start enrolled, persuade their neighbours."""
+
+    rule: Literal["random", "degree", "betweenness", "formal"] = _field(
+        "random", "how the [staff] champions are chosen (formal = role in the graph file)")
+    weight: float = _field(1.0, "weight of a champion in neighbours' peer influence", "",
+                           ge=0, le=100)
+    capacity: int = _field(2, "neighbours a champion approaches each week", "per week",
+                           ge=0, le=1000)
+    persuasion: float = _field(0.1, "enrolment hazard of a champion's approach", "probability",
+                               ge=0, le=1)
+    ownership: float = _field(0.8, "champions' own ownership", "0-1", ge=0, le=1)
+    convert_ownership: float = _field(0.6, "ownership of an enrolment by a champion", "0-1",
+                                      ge=0, le=1)
+
+
+class Peer(Mechanism):
+    """Peer influence among clinicians through the staff graph."""
+
+    rule: Literal["threshold", "cascade", "bass"] = _field(
+        "threshold", "threshold: enrol when enrolled share of neighbours >= threshold; "
+        "cascade: each enrolled neighbour persuades with probability q; bass: hazard q × share")
+    threshold: Attribute = _field(
+        Normal(distribution="normal", mean=0.25, sd=0.1),
+        "threshold (share of enrolled neighbours) for rule = threshold", "share")
+    q: float = _field(0.05, "imitation probability per enrolled neighbour (cascade) or per "
+                      "unit enrolled share (bass)", "per week", ge=0, le=1)
+    cynicism: float = _field(0.0, "weight with which disengaged neighbours count against", "",
+                             ge=0, le=10)
+    ownership: float = _field(0.6, "ownership of an enrolment through peers", "0-1",
+                              ge=0, le=1)
+
+
+class Activation(Mechanism):
+    """Enrolled → active (doing improvement work), and ideas co-produced by the active."""
+
+    rate: float = _field(0.1, "weekly activation probability per unit ownership", "per week",
+                         ge=0, le=1)
+    ideas_rate: float = _field(0.05, "weekly probability that an active, owning clinician "
+                               "proposes an idea", "per week", ge=0, le=1)
+
+
+class Fatigue(Mechanism):
+    """Campaign fatigue from tempo, with recovery."""
+
+    load: float = _field(0.5, "fatigue added per unit of weekly push", "", ge=0, le=100)
+    recovery: float = _field(0.1, "weekly share of fatigue that recovers", "per week", ge=0, le=1)
+
+
+class Erosion(Mechanism):
+    """Enrolled or active → disengaged, slower with ownership."""
+
+    rate: float = _field(0.02, "weekly erosion probability at zero ownership and fatigue",
+                         "per week", ge=0, le=1)
+    active_factor: float = _field(0.5, "erosion multiplier for the active", "", ge=0, le=1)
+    recovery: float = _field(0.0, "weekly probability that a disengaged clinician returns "
+                             "to aware", "per week", ge=0, le=1)
+
+
+class Shock(Mechanism):
+    """A serious incident in `week` raises the frame's resonance, decaying by half-life."""
+
+    week: int = _field(26, "week of the incident", "week", ge=1)
+    size: float = _field(0.3, "resonance added in the incident week", "0-1", ge=0, le=1)
+    half_life: float = _field(4.0, "half-life of the effect", "weeks", gt=0, le=520)
+
+
+class Scenario(Strict):
+    """One campaign design: the hospital, the clinicians and the mechanisms turned on."""
+
+    name: str = _field("scenario", "scenario name (default: the file name); names the "
+                       "results folder", "", pattern=r"^[A-Za-z0-9_.-]+$", max_length=100)
+    description: str = _field("", "what the scenario asks")
+    seed: int = _field(0, "seed of the model's random generator", "", ge=0, le=2**32 - 1)
+    weeks: int = _field(52, "weeks simulated (one step = one week)", "weeks", ge=1, le=1040)
+    staff: Staff = _field(Staff(), "the staff graph")
+    clinicians: Clinicians = _field(Clinicians(), "clinician attributes")
+    seeding: Seeding = _field(Seeding(), "initially enrolled clinicians")
+    broadcast: Broadcast | None = None
+    events: Events | None = None
+    mandate: Mandate | None = None
+    codesign: Codesign | None = None
+    hybrids: Hybrids | None = None
+    champions: Champions | None = None
+    peer: Peer | None = None
+    activation: Activation | None = None
+    fatigue: Fatigue | None = None
+    erosion: Erosion | None = None
+    shock: Shock | None = None
+
+    def on(self, mechanism: str):
+        """The mechanism's table if it is turned on, else None.
+
+        Examples:
+            >>> Scenario(broadcast={"intensity": 0.1}).on("broadcast").intensity
+            0.1
+            >>> Scenario(broadcast={"enabled": False}).on("broadcast") is None
+            True
+        """
+        table = getattr(self, mechanism)
+        return table if table is not None and table.enabled else None
+
+    def to_dict(self) -> dict:
+        """The resolved scenario as plain data (JSON-ready)."""
+        return self.model_dump(mode="json")
+
+    def content_hash(self, exclude: tuple[str, ...] = ("seed",)) -> str:
+        """SHA-256 of the resolved scenario, by default without its seed."""
+        data = {k: v for k, v in self.to_dict().items() if k not in exclude}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+    def with_overrides(self, **fields: Any) -> "Scenario":
+        """A validated copy with top-level fields replaced (e.g. seed, weeks)."""
+        data = self.model_dump()
+        data.update(fields)
+        return validate_scenario(data)
+
+
+# --- loading -----------------------------------------------------------------------
+
+
+def _merge(base: dict, override: dict) -> dict:
+    """Deep-merge `override` into `base`: tables merge, everything else replaces."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ScenarioError(path, None, "file not found") from None
+    except IsADirectoryError:
+        raise ScenarioError(path, None, "is a directory, not a scenario file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(path, None, f"malformed TOML: {err}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(path, None, "not a UTF-8 text file") from None
+
+
+def read_scenario_data(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
+    """The raw, merged data of a scenario file after following `extends`.
+
+    Relative paths inside a file (`extends`, `staff.graph`, `staff.nodes`) are made
+    relative to the file that names them.
+    """
+    path = Path(path)
+    resolved = path.resolve()
+    if resolved in _chain:
+        cycle = " -> ".join(str(p.name) for p in (*_chain, resolved))
+        raise ScenarioError(path, "extends", f"cycle of extends: {cycle}")
+    data = _read_toml(path)
+    for key in ("graph", "nodes"):
+        staff = data.get("staff")
+        if isinstance(staff, dict) and isinstance(staff.get(key), str):
+            staff[key] = str((path.parent / staff[key]).resolve())
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError(path, "extends", "must be a file name (a string)")
+    base = read_scenario_data(path.parent / parent, (*_chain, resolved))
+    base.pop("name", None)
+    base.pop("description", None)
+    return _merge(base, data)
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    """Field names allowed at a location of the schema (for unknown-key messages)."""
+    model: Any = Scenario
+    for part in loc[:-1]:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        candidates = [field.annotation, *getattr(field.annotation, "__args__", ())]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)),
+                     None)
+        if model is None:
+            return []
+    return sorted(getattr(model, "model_fields", {}))
+
+
+def _describe(error: dict) -> tuple[str, str]:
+    """(field path, message) for one pydantic error, in the user's terms."""
+    loc = tuple(p for p in error["loc"] if p not in ("normal", "beta", "uniform", "float",
+                                                      "int", "list[int]", "constrained-float",
+                                                      "function-after[_ordered(), Uniform]"))
+    loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+    field = ".".join(str(p) for p in loc) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        allowed = _allowed_keys(loc)
+        message = "unknown field" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
+    else:
+        message = error["msg"].removeprefix("Value error, ")
+        if "input" in error and not isinstance(error["input"], (dict, list)):
+            message += f" (got {error['input']!r})"
+    return field, message
+
+
+def validate_scenario(data: dict, source: str | Path | None = None) -> Scenario:
+    """Validate raw scenario data; raise ScenarioError naming every bad field."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        seen: dict[str, str] = {}
+        for error in err.errors():
+            field, message = _describe(error)
+            seen.setdefault(field, message)
+        lines = [f"{field}: {message}" for field, message in seen.items()]
+        first_field, first_message = next(iter(seen.items()))
+        if len(lines) == 1:
+            raise ScenarioError(source, first_field, first_message) from None
+        raise ScenarioError(source, None, "invalid fields:\n  " + "\n  ".join(lines)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge (`extends`) and validate a scenario file.
+
+    Args:
+        path: the TOML file.
+
+    Returns:
+        The validated Scenario; its name defaults to the file's stem.
+
+    Raises:
+        ScenarioError: with the file, the field path and what is allowed.
+    """
+    path = Path(path)
+    data = read_scenario_data(path)
+    data.setdefault("name", path.stem)
+    return validate_scenario(data, path)
