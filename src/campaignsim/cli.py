@@ -7,13 +7,16 @@ message naming the file and field and what is allowed, and exit status 2.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
+import time
 from pathlib import Path
 
 from .scenario import ScenarioError, load_scenario
 
-DEFAULT_SCENARIO = "scenarios/baseline.toml"
+DEFAULT_FOLDER = "scenarios"
+DEFAULT_SCENARIO = f"{DEFAULT_FOLDER}/baseline.toml"
 
 
 def _format_summary(summary: dict) -> str:
@@ -65,6 +68,53 @@ def command_run(args) -> int:
     return 0
 
 
+def command_compare(args) -> int:
+    from . import plots
+    from .compare import bundled_scenarios, compare, comparison_table, format_table
+    from .results_io import claim_folder, manifest, write_json, write_text
+
+    if args.replications < 1:
+        raise ScenarioError(None, "--replications", "must be at least 1")
+    files = [Path(f) for f in args.files] or bundled_scenarios(Path(DEFAULT_FOLDER))
+    if not files:
+        raise ScenarioError(DEFAULT_FOLDER, None, "no scenario files found; name them")
+    scenarios = []
+    for file in files:
+        try:
+            scenarios.append(load_scenario(file))
+        except ScenarioError as err:
+            raise ScenarioError(err.source or file, err.field, err.message) from None
+    names = [s.name for s in scenarios]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        scenarios = [s.with_overrides(name=f"{s.name}-{i + 1}") if s.name in duplicates else s
+                     for i, s in enumerate(scenarios)]
+    out = Path(args.out) if args.out else Path("results") / "compare"
+    identity = hashlib.sha256(" ".join(s.content_hash() for s in scenarios).encode()).hexdigest()
+    claim_folder(out, "compare", identity, force=args.force)
+    started = time.perf_counter()
+    comparison = compare(scenarios, replications=args.replications, seed=args.seed,
+                         workers=args.workers)
+    elapsed = time.perf_counter() - started
+    table = comparison_table(comparison)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(out / "comparison.csv", table.to_csv(index=False, float_format="%.6g"))
+    write_text(out / "runs.csv", comparison.runs.to_csv(index=False, float_format="%.6g"))
+    plots.save_figure(plots.compare_adoption_figure(comparison), out / "adoption_compare.png")
+    plots.save_figure(plots.outcomes_figure(table), out / "outcomes_compare.png")
+    write_json(out / "manifest.json", manifest(
+        "compare", identity, scenario=", ".join(s.name for s in scenarios),
+        sources=[str(f) for f in files], replications=args.replications, seed=args.seed,
+        replicate_seeds=[int(x) for x in comparison.runs.query("scenario_index == 0")["seed"]],
+        scenario_hashes={s.name: s.content_hash() for s in scenarios},
+        resolved={s.name: s.to_dict() for s in scenarios}))
+    print(format_table(table))
+    print(f"{len(scenarios)} scenarios × {args.replications} replications in {elapsed:.1f} s; "
+          f"wrote {out}/: comparison.csv runs.csv adoption_compare.png outcomes_compare.png "
+          "manifest.json")
+    return 0
+
+
 def command_validate(args) -> int:
     scenario = load_scenario(args.file)
     print(json.dumps(scenario.to_dict(), indent=2))
@@ -90,6 +140,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="overwrite a folder holding another scenario's results")
     run.set_defaults(handler=command_run)
+
+    compare = commands.add_parser(
+        "compare", help="compare scenarios side by side (default: the bundled strategies)",
+        description="Run each scenario R times with common random numbers (replicate i of "
+                    "every scenario uses the same seed: same staff graph, same clinicians) and "
+                    "write comparison.csv, runs.csv, adoption_compare.png, outcomes_compare.png.")
+    compare.add_argument("files", nargs="*", metavar="FILE",
+                         help=f"scenario files (default: every {DEFAULT_FOLDER}/*.toml, "
+                              "baseline first); the first is the reference for differences")
+    compare.add_argument("--replications", "-r", type=int, default=20,
+                         help="replications per scenario (default: 20)")
+    compare.add_argument("--seed", type=int, default=0, help="comparison seed (default: 0)")
+    compare.add_argument("--workers", type=int, default=None,
+                         help="processes (default: all cores); results do not depend on it")
+    compare.add_argument("--out", help="results folder (default: results/compare/)")
+    compare.add_argument("--force", action="store_true",
+                         help="overwrite a folder holding another comparison's results")
+    compare.set_defaults(handler=command_compare)
 
     validate = commands.add_parser("validate", help="check a scenario file and print it resolved",
                                    description="Print the resolved scenario (after extends and "

@@ -224,7 +224,7 @@ def advance_week(model, week: int) -> None:
         exposed_by_peers = enrolled_weight > 0
 
     enrol_probability = 1.0 - np.prod(1.0 - hazards, axis=0)
-    u = model.rng.random(n)
+    u = model.weekly_draws.random(n)  # the one draw per clinician this week
     enrols = open_to_enrol & (u < enrol_probability)
 
     # --- who enrols, through which channel, with what ownership and fidelity ---------

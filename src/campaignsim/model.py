@@ -18,6 +18,9 @@ from .dynamics import Approaches, Population, Push, Schedule, advance_week, cham
 from .scenario import CHANNELS, STATES, Scenario, ScenarioError, sample_attribute
 from .staff import build_staff_graph
 
+STREAM_GRAPH, STREAM_ATTRIBUTES, STREAM_WEEKLY = 1, 2, 3
+ATTRIBUTES = ("trust_in_management", "threshold", "alignment")
+
 
 class CampaignModel(mesa.Model):
     """A hospital improvement campaign, one step per week.
@@ -42,7 +45,11 @@ class CampaignModel(mesa.Model):
         self.schedule = Schedule(scenario)
         self.push = Push()
         self.ideas = 0.0
-        self.graph = build_staff_graph(scenario.staff, self.rng)
+        # Separate streams, all derived from the seed, so that scenarios compared with the
+        # same seed share the same staff graph, clinician attributes and weekly draws
+        # (common random numbers) even when their mechanisms consume different numbers.
+        self.weekly_draws = np.random.default_rng([seed, STREAM_WEEKLY])
+        self.graph = build_staff_graph(scenario.staff, np.random.default_rng([seed, STREAM_GRAPH]))
         self._check_staff()
         self.population = self._build_population()
         self.approaches = Approaches(len(self.population))
@@ -107,7 +114,8 @@ class CampaignModel(mesa.Model):
 
     def _attribute(self, nodes: list, name: str, setting) -> np.ndarray:
         """Sample an attribute for every clinician; values given in the graph file win."""
-        values = sample_attribute(setting, len(nodes), self.rng)
+        stream = np.random.default_rng([self.seed, STREAM_ATTRIBUTES, ATTRIBUTES.index(name)])
+        values = sample_attribute(setting, len(nodes), stream)
         given = nx.get_node_attributes(self.graph, name)
         for i, node in enumerate(nodes):
             if node in given:
@@ -121,8 +129,9 @@ class CampaignModel(mesa.Model):
             Manager(self, node, lead=i == 0)
         hybrids = [n for n, r in graph.nodes(data="role") if r == "hybrid"]
         settings = self.spec.on("hybrids")
-        alignments = sample_attribute(settings.alignment if settings else 0.0, len(hybrids),
-                                      self.rng)
+        alignments = sample_attribute(
+            settings.alignment if settings else 0.0, len(hybrids),
+            np.random.default_rng([self.seed, STREAM_ATTRIBUTES, ATTRIBUTES.index("alignment")]))
         code = {d: i for i, d in enumerate(self.population.department_names)}
         for node, alignment in zip(hybrids, alignments):
             department = code.get(graph.nodes[node]["department"], -1)

@@ -1,0 +1,179 @@
+"""Comparing strategies fairly: replications with common random numbers, paired differences.
+
+Replicate i of every scenario runs with the same seed, so it has the same staff graph,
+the same clinician attributes and the same weekly draws; only the strategy differs.
+Differences to the first scenario are therefore paired: identical scenarios differ by
+exactly zero, and the confidence intervals of differences are narrower than those of
+the outcomes themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .runner import run
+from .scenario import CHANNELS, Scenario
+
+#: Outcomes reported per scenario (summary keys), in table order.
+OUTCOMES = ("final_enrolled_share", "active_share", "enrolment_engagement_gap", "weeks_to_50",
+            "disengaged_share", "aware_share", "mean_ownership", "mean_fidelity", "ideas")
+SHARE_CHANNELS = tuple(c for c in CHANNELS if c != "seed")
+
+
+def replicate_seeds(seed: int, replications: int) -> list[int]:
+    """Seeds of replicates 0 … R − 1: a function of the comparison seed and the index only.
+
+    Examples:
+        >>> replicate_seeds(1, 3) == replicate_seeds(1, 5)[:3]
+        True
+    """
+    return [int(np.random.SeedSequence([seed, i]).generate_state(1)[0]) for i in range(replications)]
+
+
+def _one_run(job: tuple[int, int, Scenario, int]) -> dict:
+    scenario_index, replicate, scenario, seed = job
+    result = run(scenario, seed=seed)
+    summary = result.summary
+    row = {"scenario_index": scenario_index, "scenario": scenario.name, "replicate": replicate,
+           "seed": seed}
+    for key in OUTCOMES:
+        value = summary[key]
+        row[key] = np.nan if value is None else float(value)
+    for channel in SHARE_CHANNELS:
+        row[f"channel_share:{channel}"] = summary["channel_shares"][channel]
+    row["enrolled_curve"] = result.timeseries["enrolled_share"].to_numpy()
+    row["active_curve"] = result.timeseries["active_share"].to_numpy()
+    return row
+
+
+@dataclass
+class Comparison:
+    """All runs of a comparison: `runs` (one row per scenario × replicate) and curves."""
+
+    scenarios: list[Scenario]
+    runs: pd.DataFrame
+    enrolled: np.ndarray   # (scenarios, replications, weeks + 1)
+    active: np.ndarray
+
+    @property
+    def replications(self) -> int:
+        return self.enrolled.shape[1]
+
+
+def compare(scenarios: list[Scenario], replications: int = 20, seed: int = 0,
+            workers: int | None = None) -> Comparison:
+    """Run each scenario `replications` times with common random numbers.
+
+    Args:
+        scenarios: validated scenarios; the first is the reference for differences.
+        replications: R, runs per scenario.
+        seed: the comparison's seed; replicate i uses `replicate_seeds(seed, R)[i]`.
+        workers: processes (default: all cores; 1 runs in this process). Results do not
+            depend on it.
+    """
+    seeds = replicate_seeds(seed, replications)
+    jobs = [(s, r, scenario, seeds[r]) for s, scenario in enumerate(scenarios)
+            for r in range(replications)]
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(jobs) == 1:
+        rows = [_one_run(job) for job in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            rows = list(pool.map(_one_run, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+    weeks = max(len(row["enrolled_curve"]) for row in rows)
+
+    def curves(key: str) -> np.ndarray:
+        array = np.full((len(scenarios), replications, weeks), np.nan)
+        for row in rows:
+            values = row[key]
+            array[row["scenario_index"], row["replicate"], : len(values)] = values
+        return array
+
+    enrolled, active = curves("enrolled_curve"), curves("active_curve")
+    runs = pd.DataFrame([{k: v for k, v in row.items() if not k.endswith("_curve")} for row in rows])
+    return Comparison(scenarios, runs, enrolled, active)
+
+
+def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and a t-based confidence interval over the finite values (nan if none).
+
+    Examples:
+        >>> mean, low, high = mean_ci(np.array([1.0, 2.0, 3.0]))
+        >>> round(mean, 3), round(high - mean, 3)
+        (2.0, 2.484)
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return (np.nan, np.nan, np.nan)
+    mean = float(values.mean())
+    if len(values) == 1:
+        return (mean, np.nan, np.nan)
+    half = float(stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1)
+                 / np.sqrt(len(values)))
+    return (mean, mean - half, mean + half)
+
+
+def comparison_table(comparison: Comparison) -> pd.DataFrame:
+    """One row per scenario: mean and 95 % CI of each outcome, and paired differences
+    of each outcome to the first scenario (with their CIs)."""
+    runs = comparison.runs.sort_values(["scenario_index", "replicate"])
+    reference = runs[runs["scenario_index"] == 0].set_index("replicate")
+    rows = []
+    for index, scenario in enumerate(comparison.scenarios):
+        own = runs[runs["scenario_index"] == index].set_index("replicate")
+        row = {"scenario": scenario.name, "replications": len(own)}
+        for key in (*OUTCOMES, *(f"channel_share:{c}" for c in SHARE_CHANNELS)):
+            row[key], row[f"{key}_ci_low"], row[f"{key}_ci_high"] = mean_ci(own[key].to_numpy())
+        row["weeks_to_50_reached"] = float(np.isfinite(own["weeks_to_50"]).mean())
+        for key in ("final_enrolled_share", "active_share", "disengaged_share", "mean_ownership"):
+            difference = own[key] - reference[key]
+            (row[f"diff_{key}"], row[f"diff_{key}_ci_low"],
+             row[f"diff_{key}_ci_high"]) = mean_ci(difference.to_numpy())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The comparison as a text table for the terminal."""
+    def cell(row, key, percent=True):
+        mean, low, high = row[key], row[f"{key}_ci_low"], row[f"{key}_ci_high"]
+        if not np.isfinite(mean):
+            return "—"
+        if percent:
+            return f"{mean:6.1%} ±{(high - low) / 2 if np.isfinite(high) else 0:5.1%}"
+        return f"{mean:5.1f} ±{(high - low) / 2 if np.isfinite(high) else 0:4.1f}"
+
+    header = (f"{'scenario':<24} {'enrolled':>14} {'active':>14} {'gap':>14} {'wk to 50%':>11} "
+              f"{'disengaged':>14} {'ownership':>10} {'Δ enrolled vs ' + str(table.iloc[0]['scenario']):>24}")
+    lines = [header, "-" * len(header)]
+    for _, row in table.iterrows():
+        weeks = cell(row, "weeks_to_50", percent=False)
+        if row["weeks_to_50_reached"] < 1 and np.isfinite(row["weeks_to_50"]):
+            weeks += "*"
+        ownership = "—" if not np.isfinite(row["mean_ownership"]) else f"{row['mean_ownership']:.2f}"
+        diff = (f"{row['diff_final_enrolled_share']:+6.1%} "
+                f"[{row['diff_final_enrolled_share_ci_low']:+.1%}, "
+                f"{row['diff_final_enrolled_share_ci_high']:+.1%}]"
+                if np.isfinite(row["diff_final_enrolled_share_ci_low"])
+                else f"{row['diff_final_enrolled_share']:+6.1%}")
+        lines.append(f"{row['scenario']:<24} {cell(row, 'final_enrolled_share'):>14} "
+                     f"{cell(row, 'active_share'):>14} {cell(row, 'enrolment_engagement_gap'):>14} "
+                     f"{weeks:>11} {cell(row, 'disengaged_share'):>14} {ownership:>10} {diff:>24}")
+    lines.append("means ± half-width of the 95 % CI over replications; Δ is the paired difference "
+                 "(same seeds) with its 95 % CI; * = 50 % not reached in every replication "
+                 "(mean over those that did)")
+    return "\n".join(lines)
+
+
+def bundled_scenarios(folder: Path) -> list[Path]:
+    """The bundled strategy files in `folder`, baseline first."""
+    files = sorted(folder.glob("*.toml"))
+    return sorted(files, key=lambda p: (p.stem != "baseline", p.stem))
