@@ -95,7 +95,7 @@ class CampaignModel(mesa.Model):
         adjacency = sp.coo_matrix((np.ones(2 * len(rows)), (np.r_[rows, cols], np.r_[cols, rows])),
                                   shape=(n, n)).tocsr()
         adjacency.data[:] = 1.0  # a tie listed twice is still one tie
-        threshold_setting = spec.peer.threshold if spec.peer else 0.0
+        threshold_setting = spec.on("peer").threshold if spec.on("peer") else 0.0
         population = Population(
             nodes=nodes,
             department=np.array([department_code[graph.nodes[v]["department"]] for v in nodes]),
@@ -161,6 +161,9 @@ class CampaignModel(mesa.Model):
         champions = self.spec.on("champions")
         population = self.population
         if champions is None:
+            if self.spec.champions is None and self.spec.staff.champions > 0:
+                raise ScenarioError(None, "staff.champions", "champions need a [champions] table "
+                                    "(how they are chosen and act)")
             self.peer_weight = np.ones(len(population))
         else:
             if champions.rule != "formal":
@@ -174,6 +177,9 @@ class CampaignModel(mesa.Model):
                 for i in chosen:
                     self.graph.nodes[population.nodes[i]]["role"] = "champion"
             index = np.flatnonzero(population.champion)
+            if len(index) == 0:
+                raise ScenarioError(None, "champions.rule", "rule = \"formal\" needs nodes with "
+                                    "role = \"champion\" in the staff graph file; none found")
             sigma = self.spec.codesign.share if self.spec.on("codesign") else 0.0
             population.enrol(index, 0, "seed", champions.ownership, 1.0 - sigma)
             self.peer_weight = np.where(population.champion, champions.weight, 1.0)
@@ -188,7 +194,8 @@ class CampaignModel(mesa.Model):
             if missing:
                 raise ScenarioError(None, "seeding.nodes",
                                     f"not clinicians of the staff graph: {missing[:10]}")
-            index = np.array([by_text[str(n)] for n in seeding.nodes], dtype=np.int64)
+            index = np.unique([by_text[str(n)] for n in seeding.nodes])
+            index = index[population.state[index] < ENROLLED]  # champions are enrolled already
         else:
             count = seeding.count or int(round(seeding.share * len(population)))
             enrolled = population.state >= ENROLLED
@@ -197,7 +204,7 @@ class CampaignModel(mesa.Model):
                                     f"{int((~enrolled).sum())} clinicians are not yet enrolled")
             index = self._ranked_clinicians(seeding.rule, enrolled)[:count]
         sigma = self.spec.codesign.share if self.spec.on("codesign") else 0.0
-        peer = self.spec.peer
+        peer = self.spec.on("peer")
         population.enrol(index, 0, "seed", peer.ownership if peer else 0.6, 1.0 - sigma)
 
     # --- the week --------------------------------------------------------------------

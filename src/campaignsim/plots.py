@@ -26,7 +26,7 @@ def adoption_figure(timeseries: pd.DataFrame, title: str):
     by_state.plot(timeseries["week"], timeseries["enrolled_share"], label="enrolled + active",
                   color="black", linestyle="--", linewidth=1.5)
     by_state.set(xlabel="week", ylabel="share of clinicians", ylim=(0, 1), title="By state")
-    by_state.legend(fontsize=8, loc="upper left")
+    by_state.legend(fontsize=8, loc="center right")
     for role in ("clinician", "champion"):
         members = timeseries[[f"role:{role}:{s}" for s in STATES]].sum(axis=1)
         if members.iloc[0] == 0:
@@ -37,7 +37,7 @@ def adoption_figure(timeseries: pd.DataFrame, title: str):
         by_role.plot(timeseries["week"], timeseries[f"role:{role}:active"] / members,
                      label=f"{role}s active", linewidth=1.5, linestyle=":")
     by_role.set(xlabel="week", ylabel="share of the role", ylim=(0, 1), title="By role")
-    by_role.legend(fontsize=8, loc="upper left")
+    by_role.legend(fontsize=8, loc="center right")
     figure.suptitle(title)
     return figure
 

@@ -46,7 +46,9 @@ def _field(default: Any, description: str, unit: str = "", **constraints: Any) -
 class Strict(BaseModel):
     """Base for every table: unknown keys are errors, never silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a TOML value of the wrong type (weeks = "10", managers = true) is an error,
+    # not silently coerced; integers are still accepted where a float is expected.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 # --- distributions for clinician attributes ----------------------------------------
@@ -467,6 +469,7 @@ def _describe(error: dict) -> tuple[str, str]:
     """(field path, message) for one pydantic error, in the user's terms."""
     loc = tuple(p for p in error["loc"] if p not in ("normal", "beta", "uniform", "float",
                                                       "int", "list[int]", "constrained-float",
+                                                      "constrained-int",
                                                       "function-after[_ordered(), Uniform]"))
     loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
     field = ".".join(str(p) for p in loc) or "(top level)"
@@ -486,7 +489,12 @@ def validate_scenario(data: dict, source: str | Path | None = None) -> Scenario:
         return Scenario.model_validate(data)
     except ValidationError as err:
         seen: dict[str, str] = {}
-        for error in err.errors():
+        errors = err.errors()
+        # A field taking a number or a table/list (a distribution, a list of sizes) fails in
+        # every branch of its union; "should be a valid number" says nothing about a table.
+        specific = [e for e in errors if not (e["type"] in ("float_type", "int_type")
+                                              and isinstance(e.get("input"), (dict, list)))]
+        for error in specific or errors:
             field, message = _describe(error)
             seen.setdefault(field, message)
         lines = [f"{field}: {message}" for field, message in seen.items()]
