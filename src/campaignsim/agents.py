@@ -89,6 +89,16 @@ class Clinician(mesa.Agent):
         super().__init__(model)
         self.index = index
 
+    def step(self) -> None:
+        """Decide this week's transition alone (the `engine = "agents"` reference engine).
+
+        The default engine makes the same decision for every clinician at once
+        (`dynamics.decide_all`); both read the same rules and the same random draws.
+        """
+        from .dynamics import decide_one
+
+        decide_one(self.model, self.model.week, self.index)
+
     @property
     def _population(self):
         return self.model.population

@@ -165,148 +165,319 @@ def champion_approaches(model) -> None:
     model.approaches.champion_hazard = 1.0 - (1.0 - champions.persuasion) ** times
 
 
-def peer_hazard(rule: str, share: np.ndarray, count: np.ndarray, threshold: np.ndarray,
-                q: float, has_neighbours: np.ndarray) -> np.ndarray:
+# --- the rules: one formula each, evaluated on one clinician's numbers or on arrays ----
+
+
+def resonance(sigma: float, trust, shock: float):
+    """Resonance of the managers' frame: σ + (1 − σ)·trust + shock, clipped to [0, 1]."""
+    return np.clip(sigma + (1.0 - sigma) * trust + shock, 0.0, 1.0)
+
+
+def peer_hazard(rule: str, share, count, threshold, q: float, has_neighbours):
     """Weekly peer hazard by rule (Granovetter threshold, independent cascade, Bass).
+
+    The cascade's power goes through numpy's array loop even for one clinician: on CPUs
+    with AVX-512 numpy's vectorised `pow` and the scalar `pow` differ in the last bit for
+    about 5 % of inputs, which could flip a draw between the two engines.
 
     Examples:
         >>> import numpy as np
         >>> peer_hazard("threshold", np.array([0.5, 0.4]), np.array([1., 1.]),
         ...             np.array([0.5, 0.5]), 0.0, np.array([True, True])).tolist()
         [1.0, 0.0]
+        >>> float(peer_hazard("cascade", 0.5, 2.0, 0.0, 0.5, True))
+        0.75
     """
     if rule == "threshold":
-        return ((share >= threshold) & has_neighbours).astype(np.float64)
+        return np.where((share >= threshold) & has_neighbours, 1.0, 0.0)
     if rule == "cascade":
-        return 1.0 - (1.0 - q) ** np.maximum(count, 0.0)
+        k = np.atleast_1d(np.maximum(count, 0.0))
+        return (1.0 - np.power(1.0 - q, k)).reshape(np.shape(count))
     return q * np.maximum(share, 0.0)
 
 
-def advance_week(model, week: int) -> None:
-    """One synchronous week for every clinician: hazards from last week's state, one draw each.
+def enrol_probability(hazards):
+    """P(enrol) = 1 − Π_c (1 − h_c): the channels as independent hazards (in channel order)."""
+    stays = 1.0
+    for hazard in hazards:
+        stays = stays * (1.0 - hazard)
+    return 1.0 - stays
 
-    Order: peer influence from last week's states → the channel hazards → one uniform
-    draw u per clinician. For the not-yet-enrolled, u < P(enrol) = 1 − Π(1 − h_c)
-    enrols, and u / P picks the channel in proportion to h_c; otherwise a mandate's
-    backlash may disengage them, and any exposure makes the unaware aware. For the
-    enrolled and active, the same u decides erosion and activation.
+
+def pick_channel(hazards, pick):
+    """The channel of an enrolment: u / P, uniform on [0, 1), falls in channel c's share
+    h_c / Σh of the cumulative hazards (exact attribution in the small-hazard limit)."""
+    cumulative, total = [], 0.0
+    for hazard in hazards:
+        total = total + hazard
+        cumulative.append(total)
+    below = 0
+    for value in cumulative:
+        below = below + (value / total <= pick)
+    return np.minimum(below, len(CHANNELS) - 1)
+
+
+def enrolment_ownership(terms: "Terms", channel, alignment):
+    """Ownership at enrolment: by channel; a hybrid's grows with mediation; co-design adds."""
+    ownership = terms.channel_ownership[channel]
+    ownership = np.where(channel == CHANNEL["hybrid"],
+                         terms.hybrid_base + terms.hybrid_mediation * (1.0 - alignment), ownership)
+    return ownership + (1.0 - ownership) * terms.sigma * terms.codesign_boost
+
+
+def enrolment_fidelity(terms: "Terms", channel, alignment, neighbour_fidelity):
+    """Fidelity to the managers' programme: 1 − σ, a hybrid's × alignment, peers' inherited."""
+    fidelity = np.where(channel == CHANNEL["hybrid"], (1.0 - terms.sigma) * alignment,
+                        1.0 - terms.sigma)
+    peer_like = (channel == CHANNEL["peer"]) | (channel == CHANNEL["champion"])
+    return np.where(peer_like & terms.peer_on, neighbour_fidelity, fidelity)
+
+
+def erosion_hazard(terms: "Terms", ownership, fatigue, active):
+    """Weekly erosion: rate·(1 − ownership)·(1 + fatigue), × active_factor for the active."""
+    erode = terms.erosion_rate * (1.0 - ownership) * (1.0 + fatigue)
+    return np.where(active, erode * terms.erosion_active_factor, erode)
+
+
+def next_fatigue(terms: "Terms", fatigue, tempo: float):
+    """Fatigue decays by `recovery` and grows with the week's tempo, clipped to [0, 1]."""
+    if not terms.fatigue_on:
+        return fatigue
+    return np.clip(fatigue * (1.0 - terms.fatigue_recovery) + terms.fatigue_load * tempo, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The scenario's constants that the rules read (mechanisms off give neutral values)."""
+
+    sigma: float
+    codesign_boost: float
+    channel_ownership: np.ndarray
+    hybrid_base: float
+    hybrid_mediation: float
+    peer_on: bool
+    erosion_rate: float
+    erosion_active_factor: float
+    recovery: float
+    activation_rate: float
+    ideas_rate: float
+    activation_on: bool
+    fatigue_on: bool
+    fatigue_load: float
+    fatigue_recovery: float
+    backlash: float
+
+    @classmethod
+    def of(cls, s: Scenario) -> "Terms":
+        on = s.on
+        ownership = np.zeros(len(CHANNELS))
+        for channel, table in (("broadcast", on("broadcast")), ("event", on("events")),
+                               ("mandate", on("mandate")), ("peer", on("peer"))):
+            if table is not None:
+                ownership[CHANNEL[channel]] = table.ownership
+        if on("champions") is not None:
+            ownership[CHANNEL["champion"]] = s.champions.convert_ownership
+        hybrids, erosion, activation, fatigue = (on("hybrids"), on("erosion"), on("activation"),
+                                                 on("fatigue"))
+        return cls(
+            sigma=s.codesign.share if on("codesign") else 0.0,
+            codesign_boost=s.codesign.ownership_boost if on("codesign") else 0.0,
+            channel_ownership=ownership,
+            hybrid_base=hybrids.ownership_base if hybrids else 0.0,
+            hybrid_mediation=hybrids.ownership_mediation if hybrids else 0.0,
+            peer_on=on("peer") is not None,
+            erosion_rate=erosion.rate if erosion else 0.0,
+            erosion_active_factor=erosion.active_factor if erosion else 1.0,
+            recovery=erosion.recovery if erosion else 0.0,
+            activation_rate=activation.rate if activation else 0.0,
+            ideas_rate=activation.ideas_rate if activation else 0.0,
+            activation_on=activation is not None,
+            fatigue_on=fatigue is not None,
+            fatigue_load=fatigue.load if fatigue else 0.0,
+            fatigue_recovery=fatigue.recovery if fatigue else 0.0,
+            backlash=s.mandate.backlash if on("mandate") else 0.0,
+        )
+
+
+# --- one week: shared inputs, the decisions (by either engine), the commit -----------
+
+
+@dataclass
+class Week:
+    """What every clinician's decision this week reads, computed once before anyone decides."""
+
+    number: int
+    previous: np.ndarray          # last week's states (decisions read these: synchronous)
+    draws: np.ndarray             # the one uniform draw per clinician
+    campaign_exposure: bool       # a broadcast, event or mandate reached everyone this week
+    idea_openness: np.ndarray     # σ + (1 − σ)(1 − department's mean hybrid alignment)
+    new_state: np.ndarray = field(init=False)
+    channel: np.ndarray = field(init=False)
+    ownership: np.ndarray = field(init=False)
+    fidelity: np.ndarray = field(init=False)
+    ideas: np.ndarray = field(init=False)
+    fatigue: np.ndarray = field(init=False)
+
+    def __post_init__(self):
+        n = len(self.previous)
+        self.new_state = self.previous.copy()
+        self.channel = np.full(n, -1, dtype=np.int8)
+        self.ownership = np.zeros(n)
+        self.fidelity = np.zeros(n)
+        self.ideas = np.zeros(n)
+        self.fatigue = np.zeros(n)
+
+
+def start_week(model, week: int) -> Week:
+    """Snapshot last week's states and draw this week's uniforms (both engines)."""
+    terms = model.terms
+    alignment = model.department_alignment()
+    return Week(number=week, previous=model.population.state.copy(),
+                draws=model.weekly_draws.random(len(model.population)),
+                campaign_exposure=model.push.tempo > 0,
+                idea_openness=terms.sigma + (1.0 - terms.sigma) * (1.0 - alignment))
+
+
+def decide_all(model, week: Week) -> None:
+    """The vectorised engine: every clinician's decision at once, as arrays.
+
+    Order: peer influence from last week's states (one sparse product) → the channel
+    hazards → with the one draw u: enrol if u < P(enrol) = 1 − Π(1 − h_c), the channel
+    picked by u / P; otherwise a mandate's backlash may disengage; any exposure makes the
+    unaware aware. The enrolled and active erode or activate by the same u.
     """
-    s, pop, push, approaches = model.spec, model.population, model.push, model.approaches
-    state = pop.state
-    n = len(pop)
-    open_to_enrol = state <= AWARE
+    terms, pop, push, approaches = model.terms, model.population, model.push, model.approaches
+    state, u = week.previous, week.draws
     receptive = 1.0 - pop.fatigue
-    codesign = s.on("codesign")
-    sigma = codesign.share if codesign else 0.0
-
-    hazards = np.zeros((len(CHANNELS), n))
+    hazards = [np.zeros(len(pop)) for _ in CHANNELS]
     hazards[CHANNEL["broadcast"]] = push.broadcast * pop.resonance * receptive
     hazards[CHANNEL["event"]] = push.event * pop.resonance * receptive
     hazards[CHANNEL["mandate"]] = push.mandate * receptive
     hazards[CHANNEL["hybrid"]] = approaches.hybrid_hazard
     hazards[CHANNEL["champion"]] = approaches.champion_hazard
-
-    peer = s.on("peer")
-    neighbour_fidelity = None
-    exposed_by_peers = np.zeros(n, dtype=bool)
+    neighbour_fidelity, exposed_by_peers = np.full(len(pop), 1.0 - terms.sigma), False
+    peer = model.spec.on("peer")
     if peer is not None:
         enrolled = (state == ENROLLED) | (state == ACTIVE)
-        influence = model.peer_weight * (enrolled - peer.cynicism * (state == DISENGAGED))
-        sums = pop.adjacency @ np.column_stack([influence, model.peer_weight * enrolled * pop.fidelity,
-                                                model.peer_weight * enrolled])
+        weight = model.peer_weight
+        sums = pop.adjacency @ np.column_stack([
+            weight * (enrolled - peer.cynicism * (state == DISENGAGED)),
+            weight * enrolled * pop.fidelity, weight * enrolled])
         count, fidelity_sum, enrolled_weight = sums[:, 0], sums[:, 1], sums[:, 2]
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(model.has_neighbours, count / model.weighted_degree, 0.0)
             neighbour_fidelity = np.where(enrolled_weight > 0, fidelity_sum / enrolled_weight,
-                                          1.0 - sigma)
-        hazards[CHANNEL["peer"]] = peer_hazard(peer.rule, share, count, pop.threshold,
-                                               peer.q, model.has_neighbours)
+                                          1.0 - terms.sigma)
+        hazards[CHANNEL["peer"]] = peer_hazard(peer.rule, share, count, pop.threshold, peer.q,
+                                               model.has_neighbours)
         exposed_by_peers = enrolled_weight > 0
 
-    enrol_probability = 1.0 - np.prod(1.0 - hazards, axis=0)
-    u = model.weekly_draws.random(n)  # the one draw per clinician this week
-    enrols = open_to_enrol & (u < enrol_probability)
-
-    # --- who enrols, through which channel, with what ownership and fidelity ---------
+    probability = enrol_probability(hazards)
+    open_to_enrol = state <= AWARE
+    enrols = open_to_enrol & (u < probability)
     index = np.flatnonzero(enrols)
-    if len(index):
-        channel_hazards = hazards[:, index]
-        cumulative = np.cumsum(channel_hazards, axis=0) / channel_hazards.sum(axis=0)
-        pick = u[index] / enrol_probability[index]
-        channel = np.minimum((cumulative <= pick).sum(axis=0), len(CHANNELS) - 1)
-        ownership, fidelity = _ownership_and_fidelity(
-            s, channel, approaches.hybrid_alignment[index], sigma,
-            None if neighbour_fidelity is None else neighbour_fidelity[index])
-        pop.enrol(index, week, channel.astype(np.int8), ownership, fidelity)
+    channel = pick_channel([h[index] for h in hazards], u[index] / probability[index])
+    alignment = approaches.hybrid_alignment[index]
+    week.channel[index] = channel
+    week.ownership[index] = enrolment_ownership(terms, channel, alignment)
+    week.fidelity[index] = enrolment_fidelity(terms, channel, alignment, neighbour_fidelity[index])
 
-    # --- the not-enrolled: backlash, awareness ---------------------------------------
-    stays_open = open_to_enrol & ~enrols
-    mandate = s.on("mandate")
-    if mandate is not None and push.mandate > 0:
-        backlash = push.mandate * mandate.backlash * (1.0 - pop.trust)
-        gap = u - enrol_probability
-        disengages = stays_open & (gap >= 0) & (gap < (1.0 - enrol_probability) * backlash)
-        state[disengages] = DISENGAGED
-        stays_open &= ~disengages
-    exposed = (push.tempo > 0) | approaches.touched | exposed_by_peers
-    state[stays_open & exposed & (state == UNAWARE)] = AWARE
+    backlash = push.mandate * terms.backlash * (1.0 - pop.trust)
+    gap = u - probability
+    backlashes = open_to_enrol & ~enrols & (gap >= 0) & (gap < (1.0 - probability) * backlash)
+    exposed = week.campaign_exposure | approaches.touched | exposed_by_peers
+    becomes_aware = open_to_enrol & ~enrols & ~backlashes & exposed & (state == UNAWARE)
 
-    # --- after enrolment: erosion, activation, ideas, recovery -----------------------
-    _after_enrolment(model, s, pop, u, was_enrolled=(~enrols) & (state == ENROLLED),
-                     was_active=state == ACTIVE, was_disengaged=(state == DISENGAGED) & ~open_to_enrol,
-                     sigma=sigma)
+    erode = erosion_hazard(terms, pop.ownership, pop.fatigue, state == ACTIVE)
+    activate = np.minimum(terms.activation_rate * pop.ownership, 1.0)
+    engaged = (state == ENROLLED) | (state == ACTIVE)
+    erodes = engaged & (u < erode)
+    activates = (state == ENROLLED) & ~erodes & (u < erode + (1.0 - erode) * activate)
+    recovers = (state == DISENGAGED) & (u < terms.recovery)
+    if terms.activation_on:
+        is_active = state == ACTIVE
+        week.ideas[is_active] = (terms.ideas_rate * pop.ownership[is_active]
+                                 * week.idea_openness[pop.department[is_active]])
 
-    fatigue = s.on("fatigue")
-    if fatigue is not None:
-        np.clip(pop.fatigue * (1.0 - fatigue.recovery) + fatigue.load * push.tempo, 0.0, 1.0,
-                out=pop.fatigue)
+    new = week.new_state
+    new[enrols] = ENROLLED
+    new[backlashes | erodes] = DISENGAGED
+    new[becomes_aware | recovers] = AWARE
+    new[activates] = ACTIVE
+    week.fatigue[:] = next_fatigue(terms, pop.fatigue, push.tempo)
 
 
-def _ownership_and_fidelity(s: Scenario, channel: np.ndarray, alignment: np.ndarray,
-                            sigma: float, neighbour_fidelity: np.ndarray | None):
-    """Ownership and fidelity of new enrolments, by channel (see docs/model.md)."""
-    tables = {"broadcast": s.broadcast, "event": s.events, "mandate": s.mandate}
-    ownership = np.zeros(len(channel))
-    fidelity = np.full(len(channel), 1.0 - sigma)
-    for name, table in tables.items():
-        if table is not None:
-            ownership[channel == CHANNEL[name]] = table.ownership
-    hybrid = channel == CHANNEL["hybrid"]
-    if s.hybrids is not None:
-        ownership[hybrid] = s.hybrids.ownership_base + s.hybrids.ownership_mediation * (
-            1.0 - alignment[hybrid])
-        fidelity[hybrid] = (1.0 - sigma) * alignment[hybrid]
-    peer_like = (channel == CHANNEL["peer"]) | (channel == CHANNEL["champion"])
-    if s.peer is not None:
-        ownership[channel == CHANNEL["peer"]] = s.peer.ownership
-    if s.champions is not None:
-        ownership[channel == CHANNEL["champion"]] = s.champions.convert_ownership
-    if neighbour_fidelity is not None:
-        fidelity[peer_like] = neighbour_fidelity[peer_like]
-    codesign = s.on("codesign")
-    if codesign is not None:
-        ownership += (1.0 - ownership) * sigma * codesign.ownership_boost
-    return ownership, fidelity
+def decide_one(model, week: Week, i: int) -> None:
+    """The reference engine: clinician i decides, in plain Python, by the same rules.
+
+    Reads only last week's states (`week.previous`), so the order in which clinicians
+    decide does not matter; writes its decision into row i of `week`.
+    """
+    terms, pop, push, approaches = model.terms, model.population, model.push, model.approaches
+    state, u = week.previous[i], week.draws[i]
+    receptive = 1.0 - pop.fatigue[i]
+    hazards = [0.0] * len(CHANNELS)
+    hazards[CHANNEL["broadcast"]] = push.broadcast * pop.resonance[i] * receptive
+    hazards[CHANNEL["event"]] = push.event * pop.resonance[i] * receptive
+    hazards[CHANNEL["mandate"]] = push.mandate * receptive
+    hazards[CHANNEL["hybrid"]] = approaches.hybrid_hazard[i]
+    hazards[CHANNEL["champion"]] = approaches.champion_hazard[i]
+    neighbour_fidelity, exposed_by_peers = 1.0 - terms.sigma, False
+    peer = model.spec.on("peer")
+    if peer is not None:
+        count = fidelity_sum = enrolled_weight = 0.0
+        row = slice(pop.adjacency.indptr[i], pop.adjacency.indptr[i + 1])
+        for j in pop.adjacency.indices[row]:  # my colleagues, as they were last week
+            enrolled = 1.0 if week.previous[j] in (ENROLLED, ACTIVE) else 0.0
+            disengaged = 1.0 if week.previous[j] == DISENGAGED else 0.0
+            weight = model.peer_weight[j]
+            count += weight * (enrolled - peer.cynicism * disengaged)
+            fidelity_sum += weight * enrolled * pop.fidelity[j]
+            enrolled_weight += weight * enrolled
+        has_neighbours = model.has_neighbours[i]
+        share = count / model.weighted_degree[i] if has_neighbours else 0.0
+        if enrolled_weight > 0:
+            neighbour_fidelity = fidelity_sum / enrolled_weight
+        hazards[CHANNEL["peer"]] = peer_hazard(peer.rule, share, count, pop.threshold[i], peer.q,
+                                               has_neighbours)
+        exposed_by_peers = enrolled_weight > 0
+
+    new_state = state
+    if state <= AWARE:
+        probability = enrol_probability(hazards)
+        if u < probability:
+            channel = int(pick_channel(hazards, u / probability))
+            alignment = approaches.hybrid_alignment[i]
+            week.channel[i] = channel
+            week.ownership[i] = enrolment_ownership(terms, channel, alignment)
+            week.fidelity[i] = enrolment_fidelity(terms, channel, alignment, neighbour_fidelity)
+            new_state = ENROLLED
+        elif u - probability < (1.0 - probability) * (
+                push.mandate * terms.backlash * (1.0 - pop.trust[i])):
+            new_state = DISENGAGED
+        elif state == UNAWARE and (week.campaign_exposure or approaches.touched[i] or exposed_by_peers):
+            new_state = AWARE
+    elif state in (ENROLLED, ACTIVE):
+        erode = erosion_hazard(terms, pop.ownership[i], pop.fatigue[i], state == ACTIVE)
+        activate = min(terms.activation_rate * pop.ownership[i], 1.0)
+        if state == ACTIVE and terms.activation_on:
+            week.ideas[i] = (terms.ideas_rate * pop.ownership[i]
+                             * week.idea_openness[pop.department[i]])
+        if u < erode:
+            new_state = DISENGAGED
+        elif state == ENROLLED and u < erode + (1.0 - erode) * activate:
+            new_state = ACTIVE
+    elif state == DISENGAGED and u < terms.recovery:
+        new_state = AWARE
+    week.new_state[i] = new_state
+    week.fatigue[i] = next_fatigue(terms, pop.fatigue[i], push.tempo)
 
 
-def _after_enrolment(model, s: Scenario, pop: Population, u: np.ndarray, was_enrolled,
-                     was_active, was_disengaged, sigma: float) -> None:
-    """Erosion and activation of last week's enrolled/active; recovery of the disengaged."""
-    state = pop.state
-    erosion, activation = s.on("erosion"), s.on("activation")
-    erode = np.zeros(len(pop))
-    if erosion is not None:
-        erode = erosion.rate * (1.0 - pop.ownership) * (1.0 + pop.fatigue)
-        erode = np.where(was_active, erode * erosion.active_factor, erode)
-    if activation is not None:
-        active = was_active
-        model.ideas += float(np.sum(activation.ideas_rate * pop.ownership[active] * (
-            sigma + (1.0 - sigma) * (1.0 - model.department_alignment()[pop.department[active]]))))
-        activate = np.minimum(activation.rate * pop.ownership, 1.0)
-        becomes_active = was_enrolled & (u >= erode) & (u < erode + (1.0 - erode) * activate)
-    else:
-        becomes_active = np.zeros(len(pop), dtype=bool)
-    state[(was_enrolled | was_active) & (u < erode)] = DISENGAGED
-    state[becomes_active] = ACTIVE
-    if erosion is not None and erosion.recovery > 0:
-        state[was_disengaged & (u < erosion.recovery)] = AWARE
+def commit_week(model, week: Week) -> None:
+    """Apply the week's decisions: states, enrolment records, ideas, fatigue."""
+    pop = model.population
+    index = np.flatnonzero(week.channel >= 0)
+    pop.state[:] = week.new_state
+    pop.enrol(index, week.number, week.channel[index], week.ownership[index], week.fidelity[index])
+    model.ideas += float(np.sum(week.ideas))
+    pop.fatigue[:] = week.fatigue

@@ -14,7 +14,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .agents import ACTIVE, ENROLLED, Clinician, HybridLeader, Manager
-from .dynamics import Approaches, Population, Push, Schedule, advance_week, champion_approaches
+from .dynamics import (Approaches, Population, Push, Schedule, Terms, champion_approaches,
+                       commit_week, decide_all, resonance, start_week)
 from .scenario import CHANNELS, STATES, Scenario, ScenarioError, sample_attribute
 from .staff import build_staff_graph
 
@@ -43,6 +44,8 @@ class CampaignModel(mesa.Model):
         self.spec = scenario
         self.seed = seed
         self.schedule = Schedule(scenario)
+        self.terms = Terms.of(scenario)
+        self.week = None  # this week's shared inputs and decisions, while the week runs
         self.push = Push()
         self.ideas = 0.0
         # Separate streams, all derived from the seed, so that scenarios compared with the
@@ -138,6 +141,11 @@ class CampaignModel(mesa.Model):
             HybridLeader(self, node, department, alignment, settings)
         for index in range(len(self.population)):
             Clinician(self, index)
+        # Mesa 3.3 keeps every model alive in the class-level Agent._ids (mesa#3179, fixed
+        # upstream by mesa#3180), so runs in one process never free their memory; every
+        # agent exists by now, so let go of the model's id counter.
+        # (Mesa 3.5 has no Agent._ids: nothing to release there.)
+        getattr(mesa.Agent, "_ids", {}).pop(self, None)
 
     def _ranked_clinicians(self, rule: str, exclude: np.ndarray) -> np.ndarray:
         """Clinician indices ordered by a rule (random, degree, betweenness), ties at random."""
@@ -229,10 +237,8 @@ class CampaignModel(mesa.Model):
 
     def _update_resonance(self, week: int) -> None:
         """Resonance of the managers' frame: σ + (1 − σ)·trust + shock, clipped to [0, 1]."""
-        codesign = self.spec.on("codesign")
-        sigma = codesign.share if codesign else 0.0
-        np.clip(sigma + (1.0 - sigma) * self.population.trust + self.schedule.shock(week),
-                0.0, 1.0, out=self.population.resonance)
+        self.population.resonance[:] = resonance(self.terms.sigma, self.population.trust,
+                                                 self.schedule.shock(week))
 
     def _hybrids_leave(self, week: int) -> None:
         settings = self.spec.on("hybrids")
@@ -256,7 +262,12 @@ class CampaignModel(mesa.Model):
         if hybrids is not None:
             hybrids.shuffle_do("step")
         champion_approaches(self)
-        advance_week(self, week)
+        self.week = start_week(self, week)
+        if self.spec.engine == "agents":
+            self.agents_by_type[Clinician].do("step")  # each decides alone, in plain Python
+        else:
+            decide_all(self, self.week)
+        commit_week(self, self.week)
         self.records.record(self, week)
         self.datacollector.collect(self)
         if week >= self.spec.weeks:

@@ -276,6 +276,14 @@ class Hybrids(Mechanism):
     leave_share: float = _field(0.5, "share of hybrids that leave in leave_week", "share",
                                 ge=0, le=1)
 
+    @model_validator(mode="after")
+    def _ownership_at_most_one(self) -> "Hybrids":
+        # A mediating hybrid's enrolment is owned ownership_base + ownership_mediation.
+        if self.ownership_base + self.ownership_mediation > 1.0 + 1e-9:
+            raise ValueError("ownership_base + ownership_mediation must be <= 1 (the ownership "
+                             "of an enrolment by a fully mediating hybrid)")
+        return self
+
 
 class Champions(Mechanism):
     """Champions (staff representatives): start enrolled, persuade their neighbours."""
@@ -352,6 +360,9 @@ class Scenario(Strict):
     description: str = _field("", "what the scenario asks")
     seed: int = _field(0, "seed of the model's random generator", "", ge=0, le=2**32 - 1)
     weeks: int = _field(52, "weeks simulated (one step = one week)", "weeks", ge=1, le=1040)
+    engine: Literal["vectorised", "agents"] = _field(
+        "vectorised", "vectorised: all clinicians in one array step (fast); agents: each "
+        "clinician decides in its own Mesa step (the readable reference; same results)")
     staff: Staff = _field(Staff(), "the staff graph")
     clinicians: Clinicians = _field(Clinicians(), "clinician attributes")
     seeding: Seeding = _field(Seeding(), "initially enrolled clinicians")
