@@ -116,11 +116,17 @@ class Approaches:
         self.hybrid_alignment = np.zeros(n)
         self.hybrid_touched = np.zeros(n, dtype=bool)
         self.champion_hazard = np.zeros(n)
+        self.any_hybrid = self.any_champion = False
 
     def by_hybrid(self, chosen: np.ndarray, hazard: np.ndarray, alignment: float) -> None:
         self.hybrid_hazard[chosen] = hazard
         self.hybrid_alignment[chosen] = alignment
         self.hybrid_touched[chosen] = True
+        self.any_hybrid = self.any_hybrid or len(chosen) > 0
+
+    def by_champions(self, hazard: np.ndarray) -> None:
+        self.champion_hazard = hazard
+        self.any_champion = bool(hazard.any())
 
     @property
     def touched(self) -> np.ndarray:
@@ -162,7 +168,7 @@ def champion_approaches(model) -> None:
     chosen = choose_among_neighbours(population.adjacency, rows, state <= AWARE,
                                      champions.capacity, model.rng)
     times = np.bincount(chosen, minlength=len(population))
-    model.approaches.champion_hazard = 1.0 - (1.0 - champions.persuasion) ** times
+    model.approaches.by_champions(1.0 - (1.0 - champions.persuasion) ** times)
 
 
 # --- the rules: one formula each, evaluated on one clinician's numbers or on arrays ----
@@ -242,7 +248,7 @@ def erosion_hazard(terms: "Terms", ownership, fatigue, active):
 def next_fatigue(terms: "Terms", fatigue, tempo: float):
     """Fatigue decays by `recovery` and grows with the week's tempo, clipped to [0, 1]."""
     if not terms.fatigue_on:
-        return fatigue
+        return fatigue  # unchanged (the same object)
     return np.clip(fatigue * (1.0 - terms.fatigue_recovery) + terms.fatigue_load * tempo, 0.0, 1.0)
 
 
@@ -325,7 +331,7 @@ class Week:
         self.ownership = np.zeros(n)
         self.fidelity = np.zeros(n)
         self.ideas = np.zeros(n)
-        self.fatigue = np.zeros(n)
+        self.fatigue = np.zeros(n)  # the vectorised engine replaces it with its own array
 
 
 def start_week(model, week: int) -> Week:
@@ -349,62 +355,86 @@ def decide_all(model, week: Week) -> None:
     terms, pop, push, approaches = model.terms, model.population, model.push, model.approaches
     state, u = week.previous, week.draws
     receptive = 1.0 - pop.fatigue
-    hazards = [np.zeros(len(pop)) for _ in CHANNELS]
-    hazards[CHANNEL["broadcast"]] = push.broadcast * pop.resonance * receptive
-    hazards[CHANNEL["event"]] = push.event * pop.resonance * receptive
-    hazards[CHANNEL["mandate"]] = push.mandate * receptive
-    hazards[CHANNEL["hybrid"]] = approaches.hybrid_hazard
-    hazards[CHANNEL["champion"]] = approaches.champion_hazard
-    neighbour_fidelity, exposed_by_peers = np.full(len(pop), 1.0 - terms.sigma), False
+    hazards = [None] * len(CHANNELS)  # None: the channel reaches nobody this week
+    if push.broadcast:
+        hazards[CHANNEL["broadcast"]] = push.broadcast * pop.resonance * receptive
+    if push.event:
+        hazards[CHANNEL["event"]] = push.event * pop.resonance * receptive
+    if push.mandate:
+        hazards[CHANNEL["mandate"]] = push.mandate * receptive
+    if approaches.any_hybrid:
+        hazards[CHANNEL["hybrid"]] = approaches.hybrid_hazard
+    if approaches.any_champion:
+        hazards[CHANNEL["champion"]] = approaches.champion_hazard
+    exposed_by_peers = False
     peer = model.spec.on("peer")
     if peer is not None:
         enrolled = (state == ENROLLED) | (state == ACTIVE)
-        weight = model.peer_weight
-        sums = pop.adjacency @ np.column_stack([
-            weight * (enrolled - peer.cynicism * (state == DISENGAGED)),
-            weight * enrolled * pop.fidelity, weight * enrolled])
-        count, fidelity_sum, enrolled_weight = sums[:, 0], sums[:, 1], sums[:, 2]
+        enrolled_weight_of = model.peer_weight * enrolled
+        if peer.cynicism == 0:  # one sparse product: count and enrolled weight coincide
+            count = enrolled_weight = pop.adjacency @ enrolled_weight_of
+        else:
+            sums = pop.adjacency @ np.column_stack([
+                model.peer_weight * (enrolled - peer.cynicism * (state == DISENGAGED)),
+                enrolled_weight_of])
+            count, enrolled_weight = sums[:, 0], sums[:, 1]
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(model.has_neighbours, count / model.weighted_degree, 0.0)
-            neighbour_fidelity = np.where(enrolled_weight > 0, fidelity_sum / enrolled_weight,
-                                          1.0 - terms.sigma)
         hazards[CHANNEL["peer"]] = peer_hazard(peer.rule, share, count, pop.threshold, peer.q,
                                                model.has_neighbours)
         exposed_by_peers = enrolled_weight > 0
 
-    probability = enrol_probability(hazards)
+    # a channel that reaches nobody would multiply 1 − P by exactly 1: skip it
+    probability = enrol_probability([h for h in hazards if h is not None])
+    if np.ndim(probability) == 0:  # no channel reaches anyone this week
+        probability = np.zeros(len(pop))
     open_to_enrol = state <= AWARE
     enrols = open_to_enrol & (u < probability)
     index = np.flatnonzero(enrols)
-    channel = pick_channel([h[index] for h in hazards], u[index] / probability[index])
+    channel = pick_channel([0.0 if h is None else h[index] for h in hazards],
+                           u[index] / probability[index]) if len(index) else index
     alignment = approaches.hybrid_alignment[index]
+    neighbour_fidelity = np.full(len(index), 1.0 - terms.sigma)
+    if peer is not None:
+        # mean fidelity of the enrolled neighbours, only for those who enrol this week
+        # (row by row in CSR order, as the full product and the reference engine sum it)
+        rows = pop.adjacency[index]
+        fidelity_sum = rows @ (enrolled_weight_of * pop.fidelity)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            neighbour_fidelity = np.where(enrolled_weight[index] > 0,
+                                          fidelity_sum / enrolled_weight[index], 1.0 - terms.sigma)
     week.channel[index] = channel
     week.ownership[index] = enrolment_ownership(terms, channel, alignment)
-    week.fidelity[index] = enrolment_fidelity(terms, channel, alignment, neighbour_fidelity[index])
-
-    backlash = push.mandate * terms.backlash * (1.0 - pop.trust)
-    gap = u - probability
-    backlashes = open_to_enrol & ~enrols & (gap >= 0) & (gap < (1.0 - probability) * backlash)
-    exposed = week.campaign_exposure | approaches.touched | exposed_by_peers
-    becomes_aware = open_to_enrol & ~enrols & ~backlashes & exposed & (state == UNAWARE)
-
-    erode = erosion_hazard(terms, pop.ownership, pop.fatigue, state == ACTIVE)
-    activate = np.minimum(terms.activation_rate * pop.ownership, 1.0)
-    engaged = (state == ENROLLED) | (state == ACTIVE)
-    erodes = engaged & (u < erode)
-    activates = (state == ENROLLED) & ~erodes & (u < erode + (1.0 - erode) * activate)
-    recovers = (state == DISENGAGED) & (u < terms.recovery)
-    if terms.activation_on:
-        is_active = state == ACTIVE
-        week.ideas[is_active] = (terms.ideas_rate * pop.ownership[is_active]
-                                 * week.idea_openness[pop.department[is_active]])
+    week.fidelity[index] = enrolment_fidelity(terms, channel, alignment, neighbour_fidelity)
 
     new = week.new_state
     new[enrols] = ENROLLED
-    new[backlashes | erodes] = DISENGAGED
-    new[becomes_aware | recovers] = AWARE
-    new[activates] = ACTIVE
-    week.fatigue[:] = next_fatigue(terms, pop.fatigue, push.tempo)
+    stays_open = open_to_enrol & ~enrols  # here u >= P
+    if push.mandate:
+        backlash = push.mandate * terms.backlash * (1.0 - pop.trust)
+        backlashes = stays_open & (u - probability < (1.0 - probability) * backlash)
+        new[backlashes] = DISENGAGED
+        stays_open &= ~backlashes
+    unaware = stays_open & (state == UNAWARE)
+    if not week.campaign_exposure:
+        unaware &= approaches.touched | exposed_by_peers
+    new[unaware] = AWARE
+
+    is_enrolled, is_active = state == ENROLLED, state == ACTIVE
+    erode = 0.0
+    if terms.erosion_rate > 0:
+        erode = erosion_hazard(terms, pop.ownership, pop.fatigue, is_active)
+        erodes = (is_enrolled | is_active) & (u < erode)
+        new[erodes] = DISENGAGED
+        is_enrolled &= ~erodes
+    if terms.activation_on:
+        activate = np.minimum(terms.activation_rate * pop.ownership, 1.0)
+        new[is_enrolled & (u < erode + (1.0 - erode) * activate)] = ACTIVE
+        week.ideas[is_active] = (terms.ideas_rate * pop.ownership[is_active]
+                                 * week.idea_openness[pop.department[is_active]])
+    if terms.recovery > 0:
+        new[(state == DISENGAGED) & (u < terms.recovery)] = AWARE
+    week.fatigue = next_fatigue(terms, pop.fatigue, push.tempo)
 
 
 def decide_one(model, week: Week, i: int) -> None:
@@ -480,4 +510,5 @@ def commit_week(model, week: Week) -> None:
     pop.state[:] = week.new_state
     pop.enrol(index, week.number, week.channel[index], week.ownership[index], week.fidelity[index])
     model.ideas += float(np.sum(week.ideas))
-    pop.fatigue[:] = week.fatigue
+    if week.fatigue is not pop.fatigue:
+        pop.fatigue[:] = week.fatigue

@@ -46,6 +46,8 @@ class CampaignModel(mesa.Model):
         self.schedule = Schedule(scenario)
         self.terms = Terms.of(scenario)
         self.week = None  # this week's shared inputs and decisions, while the week runs
+        self._department_alignment = None
+        self._shock = None
         self.push = Push()
         self.ideas = 0.0
         # Separate streams, all derived from the seed, so that scenarios compared with the
@@ -228,6 +230,11 @@ class CampaignModel(mesa.Model):
 
     def department_alignment(self) -> np.ndarray:
         """Mean alignment of each department's present hybrids (1 where none)."""
+        if self._department_alignment is None:  # changes only when hybrids leave
+            self._department_alignment = self._mean_department_alignment()
+        return self._department_alignment
+
+    def _mean_department_alignment(self) -> np.ndarray:
         totals = np.zeros(len(self.department_members))
         counts = np.zeros(len(self.department_members))
         for hybrid in self.hybrids:
@@ -237,8 +244,10 @@ class CampaignModel(mesa.Model):
 
     def _update_resonance(self, week: int) -> None:
         """Resonance of the managers' frame: σ + (1 − σ)·trust + shock, clipped to [0, 1]."""
-        self.population.resonance[:] = resonance(self.terms.sigma, self.population.trust,
-                                                 self.schedule.shock(week))
+        shock = self.schedule.shock(week)
+        if shock != self._shock:  # resonance moves only with a shock
+            self.population.resonance[:] = resonance(self.terms.sigma, self.population.trust, shock)
+            self._shock = shock
 
     def _hybrids_leave(self, week: int) -> None:
         settings = self.spec.on("hybrids")
@@ -248,6 +257,7 @@ class CampaignModel(mesa.Model):
         leaving = int(round(settings.leave_share * len(present)))
         for i in sorted(self.rng.choice(len(present), size=leaving, replace=False)):
             present[i].remove()
+        self._department_alignment = None
 
     def step(self) -> None:
         """One week of the campaign."""

@@ -29,6 +29,10 @@ class Records:
             "profession": (population.profession, population.profession_names),
             "department": (population.department, population.department_names),
         }
+        self.joint_shape = tuple(len(labels) for _, labels in self.groupings.values())
+        self.joint_size = int(np.prod(self.joint_shape)) * N_STATES
+        codes = [codes for codes, _ in self.groupings.values()]
+        self.joint_code = (np.ravel_multi_index(codes, self.joint_shape) * N_STATES).astype(np.int64)
         self.state_counts = np.zeros((rows, N_STATES), dtype=np.int64)
         self.group_counts = {name: np.zeros((rows, len(labels), N_STATES), dtype=np.int64)
                              for name, (_, labels) in self.groupings.items()}
@@ -40,10 +44,13 @@ class Records:
 
     def record(self, model, week: int) -> None:
         state = model.population.state
-        self.state_counts[week] = np.bincount(state, minlength=N_STATES)
-        for name, (codes, labels) in self.groupings.items():
-            flat = np.bincount(codes * N_STATES + state, minlength=len(labels) * N_STATES)
-            self.group_counts[name][week] = flat.reshape(len(labels), N_STATES)
+        # one count over (role, profession, department, state); the groupings are its margins
+        joint = np.bincount(self.joint_code + state, minlength=self.joint_size)
+        joint = joint.reshape(*self.joint_shape, N_STATES)
+        self.state_counts[week] = joint.sum(axis=(0, 1, 2))
+        for axis, name in enumerate(self.groupings):
+            others = tuple(a for a in range(3) if a != axis)
+            self.group_counts[name][week] = joint.sum(axis=others)
         self.channel_counts[week] = model.population.enrolments
         self.ideas[week] = model.ideas
         hybrids = model.hybrids
