@@ -91,14 +91,15 @@ class CampaignModel(mesa.Model):
         profession_names = sorted({str(graph.nodes[n]["profession"]) for n in nodes})
         profession_code = {p: i for i, p in enumerate(profession_names)}
         n = len(nodes)
-        rows, cols = [], []
-        for a, b in graph.edges(nodes):
-            if b in position:
-                rows.append(position[a])
-                cols.append(position[b])
-        rows, cols = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+        ties = graph.graph.pop("_clinician_ties", None)  # left by the generator: no edge loop
+        if ties is not None and nodes == list(range(n)):
+            rows, cols = ties[:, 0], ties[:, 1]
+        else:
+            pairs = nx.to_scipy_sparse_array(graph, nodelist=nodes, weight=None, format="coo")
+            rows, cols = pairs.row, pairs.col
         adjacency = sp.coo_matrix((np.ones(2 * len(rows)), (np.r_[rows, cols], np.r_[cols, rows])),
                                   shape=(n, n)).tocsr()
+        adjacency.sort_indices()  # one canonical order of each clinician's ties
         adjacency.data[:] = 1.0  # a tie listed twice is still one tie
         threshold_setting = spec.on("peer").threshold if spec.on("peer") else 0.0
         population = Population(

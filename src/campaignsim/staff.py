@@ -128,6 +128,7 @@ def generate_staff_graph(staff: Staff, rng: np.random.Generator) -> nx.Graph:
              "profession": PROFESSIONS[professions[i]]})
         for i in range(n))
     graph.add_edges_from(ties.tolist())
+    graph.graph["_clinician_ties"] = ties  # the model builds its adjacency from these and drops them
     next_id = n
     managers = list(range(n + staff.departments * staff.hybrids_per_department,
                           n + staff.departments * staff.hybrids_per_department + staff.managers))
