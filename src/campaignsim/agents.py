@@ -55,18 +55,18 @@ class HybridLeader(mesa.Agent):
         self.approached_last_week = 0
 
     def choose_clinicians(self) -> np.ndarray:
-        """Indices of the clinicians this hybrid approaches this week."""
+        """Indices of the clinicians this hybrid approaches this week: up to `capacity` of
+        its department who are neither enrolled nor disengaged nor already approached this
+        week; with `approach = "aware_first"` the aware before the unaware, else at random."""
         model = self.model
         members = model.department_members[self.department]
-        state = model.population.state[members]
-        eligible = (state <= AWARE) & ~model.approaches.hybrid_touched[members]
-        candidates = members[eligible]
-        if self.capacity == 0 or len(candidates) == 0:
-            return candidates[:0]
+        candidates = members[model.approaches.approachable[members]]
+        if self.capacity == 0 or len(candidates) <= self.capacity:
+            return candidates if self.capacity else candidates[:0]
         keys = model.rng.random(len(candidates))
         if self.settings.approach == "aware_first":
-            keys = keys + (state[eligible] == UNAWARE)  # the aware come first
-        return candidates[np.argsort(keys, kind="stable")[: self.capacity]]
+            keys += model.population.state[candidates] == UNAWARE  # the aware come first
+        return candidates[np.argpartition(keys, self.capacity - 1)[: self.capacity]]
 
     def step(self) -> None:
         if not self.campaigning:

@@ -111,7 +111,10 @@ class Population:
 class Approaches:
     """This week's personal approaches: by hybrids and by champions."""
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, state: np.ndarray | None = None):
+        # who may still be approached by a hybrid this week: neither enrolled nor
+        # disengaged, and not yet approached by another hybrid
+        self.approachable = state <= AWARE if state is not None else np.zeros(n, dtype=bool)
         self.hybrid_hazard = np.zeros(n)
         self.hybrid_alignment = np.zeros(n)
         self.hybrid_touched = np.zeros(n, dtype=bool)
@@ -122,6 +125,7 @@ class Approaches:
         self.hybrid_hazard[chosen] = hazard
         self.hybrid_alignment[chosen] = alignment
         self.hybrid_touched[chosen] = True
+        self.approachable[chosen] = False
         self.any_hybrid = self.any_hybrid or len(chosen) > 0
 
     def by_champions(self, hazard: np.ndarray) -> None:

@@ -268,7 +268,7 @@ class CampaignModel(mesa.Model):
             manager.step()
         self._update_resonance(week)
         self._hybrids_leave(week)
-        self.approaches = Approaches(len(self.population))
+        self.approaches = Approaches(len(self.population), self.population.state)
         hybrids = self.agents_by_type.get(HybridLeader)
         if hybrids is not None:
             hybrids.shuffle_do("step")
