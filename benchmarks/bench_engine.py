@@ -1,16 +1,20 @@
 """Speed of the vectorised engine against the raw bound (prints, never asserts).
 
 For N = 1,000, 10,000 and 100,000 clinicians at mean degree ≈ 20 with the baseline's
-mechanisms on, prints clinician-steps per second of a full model step (recording
-included) and of the raw bound — one sparse matrix-vector product on the same adjacency
-plus one uniform draw of N per step — and their ratio, plus model build time and the
-process's peak memory. Run: python benchmarks/bench_engine.py [--sizes 1000 10000]
+mechanisms on, prints the clinician-steps per second of a full model step (Records and
+the DataCollector included) for the vectorised engine and for the reference engine
+(`engine = "agents"`, timed over a few weeks, up to --agents-max), the raw bound — one
+sparse matrix-vector product on the same adjacency plus one uniform draw of N per step —
+and the ratios; then the build time and peak memory of a fresh process at the largest N.
+Machines here are shared: compare the ratios, which are measured within one run.
+Run: python benchmarks/bench_engine.py [--sizes 1000 10000]
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -44,47 +48,77 @@ def best_of(repeats: int, function) -> float:
     return min(times)
 
 
+def seconds_per_step(scenario, weeks: int, repeats: int) -> float:
+    """Best time of one step (recording and DataCollector included) over `repeats` runs."""
+    best = float("inf")
+    for _ in range(repeats):
+        model = CampaignModel(scenario.with_overrides(weeks=weeks), seed=1)
+        start = time.perf_counter()
+        while model.running:
+            model.step()
+        best = min(best, (time.perf_counter() - start) / weeks)
+    return best
+
+
+def raw_bound(model, weeks: int, repeats: int) -> float:
+    """One sparse product on the same adjacency plus one uniform draw of N, per step."""
+    adjacency, n = model.population.adjacency, len(model.population)
+    vector = np.random.default_rng(0).random(n)
+    rng = np.random.default_rng(1)
+
+    def bound():
+        for _ in range(weeks):
+            adjacency @ vector
+            rng.random(n)
+
+    return best_of(repeats, bound) / weeks
+
+
+def build_and_memory(size: int, weeks: int) -> tuple[float, float]:
+    """Build time and peak memory (MB) of a fresh process that builds and runs one model."""
+    code = (
+        "import resource, sys, time; sys.path.insert(0, %r)\n"
+        "from bench_engine import scenario_of_size\n"
+        "from campaignsim import CampaignModel\n"
+        "s = scenario_of_size(%d, %d); t = time.perf_counter()\n"
+        "m = CampaignModel(s, seed=1); b = time.perf_counter() - t\n"
+        "while m.running: m.step()\n"
+        "print(b, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    ) % (str(Path(__file__).parent), size, weeks)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    build, peak = map(float, out.stdout.split())
+    return build, peak
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--weeks", type=int, default=52)
+    parser.add_argument("--agents-weeks", type=int, default=4,
+                        help="weeks timed for the (slow) reference engine")
+    parser.add_argument("--agents-max", type=int, default=10_000,
+                        help="largest N at which the reference engine is timed")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    print(f"{'N':>8} {'degree':>7} {'build s':>8} {'step ms':>8} {'M cl-steps/s':>13} "
-          f"{'bound ms':>9} {'bound M/s':>10} {'step/bound':>10}")
+    print(f"{'N':>7} {'degree':>6} {'step ms':>8} {'M cl-st/s':>9} {'bound ms':>8} "
+          f"{'step/bound':>10} {'agents ms':>10} {'k cl-st/s':>9} {'vec/agents':>10}")
     for size in args.sizes:
         scenario = scenario_of_size(size, args.weeks)
-        started = time.perf_counter()
         model = CampaignModel(scenario, seed=1)
-        build = time.perf_counter() - started
         n = len(model.population)
-
-        def run_model():
-            fresh = CampaignModel(scenario, seed=1)
-            start = time.perf_counter()
-            while fresh.running:
-                fresh.step()
-            run_model.elapsed = time.perf_counter() - start
-
-        step_times = []
-        for _ in range(args.repeats):
-            run_model()
-            step_times.append(run_model.elapsed / args.weeks)
-        step = min(step_times)
-        adjacency = model.population.adjacency
-        vector = np.random.default_rng(0).random(n)
-        rng = np.random.default_rng(1)
-
-        def bound():
-            for _ in range(args.weeks):
-                adjacency @ vector
-                rng.random(n)
-
-        raw = best_of(args.repeats, bound) / args.weeks
-        print(f"{n:>8} {adjacency.nnz / n:>7.1f} {build:>8.2f} {step * 1e3:>8.2f} "
-              f"{n / step / 1e6:>13.1f} {raw * 1e3:>9.3f} {n / raw / 1e6:>10.1f} {step / raw:>10.1f}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory of this process: {peak:.0f} MB (ru_maxrss)")
+        step = seconds_per_step(scenario, args.weeks, args.repeats)
+        bound = raw_bound(model, args.weeks, args.repeats)
+        line = (f"{n:>7} {model.population.adjacency.nnz / n:>6.1f} {step * 1e3:>8.2f} "
+                f"{n / step / 1e6:>9.1f} {bound * 1e3:>8.3f} {step / bound:>10.1f}")
+        if size <= args.agents_max:
+            agents = seconds_per_step(scenario.with_overrides(engine="agents"),
+                                      args.agents_weeks, 1)
+            line += f" {agents * 1e3:>10.1f} {n / agents / 1e3:>9.1f} {agents / step:>10.0f}"
+        print(line, flush=True)
+    largest = max(args.sizes)
+    build, peak = build_and_memory(largest, args.weeks)
+    print(f"N = {largest:,}: model build {build:.2f} s; peak memory of a process that builds "
+          f"and runs it for {args.weeks} weeks: {peak:.0f} MB")
 
 
 if __name__ == "__main__":
