@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from campaignsim import CampaignModel, load_scenario
+from campaignsim import CampaignModel
 from campaignsim.scenario import _merge, read_scenario_data, validate_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"

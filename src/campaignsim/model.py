@@ -14,8 +14,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .agents import ACTIVE, ENROLLED, Clinician, HybridLeader, Manager
-from .dynamics import (Approaches, Population, Push, Schedule, Terms, champion_approaches,
-                       commit_week, decide_all, resonance, start_week)
+from .dynamics import (Approaches, Population, Push, Schedule, champion_approaches,
+                       commit_week, decide_all, start_week)
+from .rules import Terms, resonance
 from .scenario import CHANNELS, STATES, Scenario, ScenarioError, sample_attribute
 from .staff import build_staff_graph
 
@@ -85,7 +86,6 @@ class CampaignModel(mesa.Model):
     def _build_population(self) -> Population:
         graph, spec = self.graph, self.spec
         nodes = [n for n, r in graph.nodes(data="role") if r in ("clinician", "champion")]
-        position = {node: i for i, node in enumerate(nodes)}
         department_names = sorted({graph.nodes[n]["department"] for n in nodes}, key=str)
         department_code = {d: i for i, d in enumerate(department_names)}
         profession_names = sorted({str(graph.nodes[n]["profession"]) for n in nodes})

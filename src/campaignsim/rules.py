@@ -1,0 +1,148 @@
+"""The rules of the campaign: one formula each, shared by both engines.
+
+Each function takes one clinician's numbers (the reference engine, `engine = "agents"`)
+or whole arrays (the vectorised engine) and computes the same thing in the same order,
+so that the two engines make identical decisions from identical random draws. The
+equations and their sources are in docs/model.md (§7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .scenario import CHANNELS, Scenario
+
+CHANNEL = {name: code for code, name in enumerate(CHANNELS)}
+
+
+def resonance(sigma: float, trust, shock: float):
+    """Resonance of the managers' frame: σ + (1 − σ)·trust + shock, clipped to [0, 1]."""
+    return np.clip(sigma + (1.0 - sigma) * trust + shock, 0.0, 1.0)
+
+
+def peer_hazard(rule: str, share, count, threshold, q: float, has_neighbours):
+    """Weekly peer hazard by rule (Granovetter threshold, independent cascade, Bass).
+
+    The cascade's power goes through numpy's array loop even for one clinician: on CPUs
+    with AVX-512 numpy's vectorised `pow` and the scalar `pow` differ in the last bit for
+    about 5 % of inputs, which could flip a draw between the two engines.
+
+    Examples:
+        >>> import numpy as np
+        >>> peer_hazard("threshold", np.array([0.5, 0.4]), np.array([1., 1.]),
+        ...             np.array([0.5, 0.5]), 0.0, np.array([True, True])).tolist()
+        [1.0, 0.0]
+        >>> float(peer_hazard("cascade", 0.5, 2.0, 0.0, 0.5, True))
+        0.75
+    """
+    if rule == "threshold":
+        return np.where((share >= threshold) & has_neighbours, 1.0, 0.0)
+    if rule == "cascade":
+        k = np.atleast_1d(np.maximum(count, 0.0))
+        return (1.0 - np.power(1.0 - q, k)).reshape(np.shape(count))
+    return q * np.maximum(share, 0.0)
+
+
+def enrol_probability(hazards):
+    """P(enrol) = 1 − Π_c (1 − h_c): the channels as independent hazards (in channel order)."""
+    stays = 1.0
+    for hazard in hazards:
+        stays = stays * (1.0 - hazard)
+    return 1.0 - stays
+
+
+def pick_channel(hazards, pick):
+    """The channel of an enrolment: u / P, uniform on [0, 1), falls in channel c's share
+    h_c / Σh of the cumulative hazards (exact attribution in the small-hazard limit)."""
+    cumulative, total = [], 0.0
+    for hazard in hazards:
+        total = total + hazard
+        cumulative.append(total)
+    below = 0
+    for value in cumulative:
+        below = below + (value / total <= pick)
+    return np.minimum(below, len(CHANNELS) - 1)
+
+
+def enrolment_ownership(terms: Terms, channel, alignment):
+    """Ownership at enrolment: by channel; a hybrid's grows with mediation; co-design adds."""
+    ownership = terms.channel_ownership[channel]
+    ownership = np.where(channel == CHANNEL["hybrid"],
+                         terms.hybrid_base + terms.hybrid_mediation * (1.0 - alignment), ownership)
+    return ownership + (1.0 - ownership) * terms.sigma * terms.codesign_boost
+
+
+def enrolment_fidelity(terms: Terms, channel, alignment, neighbour_fidelity):
+    """Fidelity to the managers' programme: 1 − σ, a hybrid's × alignment, peers' inherited."""
+    fidelity = np.where(channel == CHANNEL["hybrid"], (1.0 - terms.sigma) * alignment,
+                        1.0 - terms.sigma)
+    peer_like = (channel == CHANNEL["peer"]) | (channel == CHANNEL["champion"])
+    return np.where(peer_like & terms.peer_on, neighbour_fidelity, fidelity)
+
+
+def erosion_hazard(terms: Terms, ownership, fatigue, active):
+    """Weekly erosion: rate·(1 − ownership)·(1 + fatigue), × active_factor for the active."""
+    erode = terms.erosion_rate * (1.0 - ownership) * (1.0 + fatigue)
+    return np.where(active, erode * terms.erosion_active_factor, erode)
+
+
+def next_fatigue(terms: Terms, fatigue, tempo: float):
+    """Fatigue decays by `recovery` and grows with the week's tempo, clipped to [0, 1]."""
+    if not terms.fatigue_on:
+        return fatigue  # unchanged (the same object)
+    return np.clip(fatigue * (1.0 - terms.fatigue_recovery) + terms.fatigue_load * tempo, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The scenario's constants that the rules read (mechanisms off give neutral values)."""
+
+    sigma: float
+    codesign_boost: float
+    channel_ownership: np.ndarray
+    hybrid_base: float
+    hybrid_mediation: float
+    peer_on: bool
+    erosion_rate: float
+    erosion_active_factor: float
+    recovery: float
+    activation_rate: float
+    ideas_rate: float
+    activation_on: bool
+    fatigue_on: bool
+    fatigue_load: float
+    fatigue_recovery: float
+    backlash: float
+
+    @classmethod
+    def of(cls, s: Scenario) -> Terms:
+        on = s.on
+        ownership = np.zeros(len(CHANNELS))
+        for channel, table in (("broadcast", on("broadcast")), ("event", on("events")),
+                               ("mandate", on("mandate")), ("peer", on("peer"))):
+            if table is not None:
+                ownership[CHANNEL[channel]] = table.ownership
+        if on("champions") is not None:
+            ownership[CHANNEL["champion"]] = s.champions.convert_ownership
+        hybrids, erosion, activation, fatigue = (on("hybrids"), on("erosion"), on("activation"),
+                                                 on("fatigue"))
+        return cls(
+            sigma=s.codesign.share if on("codesign") else 0.0,
+            codesign_boost=s.codesign.ownership_boost if on("codesign") else 0.0,
+            channel_ownership=ownership,
+            hybrid_base=hybrids.ownership_base if hybrids else 0.0,
+            hybrid_mediation=hybrids.ownership_mediation if hybrids else 0.0,
+            peer_on=on("peer") is not None,
+            erosion_rate=erosion.rate if erosion else 0.0,
+            erosion_active_factor=erosion.active_factor if erosion else 1.0,
+            recovery=erosion.recovery if erosion else 0.0,
+            activation_rate=activation.rate if activation else 0.0,
+            ideas_rate=activation.ideas_rate if activation else 0.0,
+            activation_on=activation is not None,
+            fatigue_on=fatigue is not None,
+            fatigue_load=fatigue.load if fatigue else 0.0,
+            fatigue_recovery=fatigue.recovery if fatigue else 0.0,
+            backlash=s.mandate.backlash if on("mandate") else 0.0,
+        )
