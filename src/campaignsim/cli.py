@@ -122,6 +122,101 @@ def command_validate(args) -> int:
     return 0
 
 
+def command_sweep(args) -> int:
+    from .sweep import (SweepFailed, default_folder, format_points, load_runs, plan_sweep,
+                        point_table, run_sweep)
+
+    if args.scheduler and args.executor == "processes":
+        raise ScenarioError(None, "--scheduler", "joins a Dask cluster: use it with "
+                            "--executor dask (or alone)")
+    if args.workers is not None and args.workers < 1:
+        raise ScenarioError(None, "--workers", "must be at least 1")
+    plan = plan_sweep(args.file)
+    out = Path(args.out) if args.out else default_folder(plan)
+    try:
+        outcome = run_sweep(plan, out, workers=args.workers, executor=args.executor or
+                            "processes", scheduler=args.scheduler, quiet=args.quiet,
+                            yes=args.yes, chunk=args.chunk,
+                            announce=None if args.quiet else lambda line: print(line, flush=True))
+    except KeyboardInterrupt:
+        print(f"campaignsim: interrupted; the runs finished so far are stored in {out}/; run "
+              "the same command again to resume", file=sys.stderr)
+        return 130
+    except SweepFailed as err:
+        print(f"campaignsim: error: {err}", file=sys.stderr)
+        return 1
+    runs = load_runs(out)
+    paths = [p.path for p in plan.design().parameters]
+    print(format_points(point_table(runs, paths), paths))
+    if outcome.ran:
+        print(f"{outcome.ran:,} runs in {outcome.seconds:.1f} s ({outcome.runs_per_second:.1f} "
+              f"runs/s); {len(runs):,} of {outcome.total:,} runs in {out}/: runs.parquet "
+              "timeseries/ manifest.json")
+    else:
+        print(f"nothing to run: all {outcome.total:,} runs are in {out}/")
+    return 0
+
+
+def command_plot(args) -> int:
+    from . import plots
+
+    written = plots.sweep_figures(Path(args.folder))
+    print(f"wrote {len(written)} figures to {Path(args.folder) / 'plots'}/: "
+          + " ".join(p.name for p in written))
+    return 0
+
+
+def command_sensitivity(args) -> int:
+    from . import plots
+    from .results_io import write_text
+    from .sweep import format_sensitivity, sensitivity
+
+    folder = Path(args.folder)
+    result = sensitivity(folder, tuple(args.outcome) if args.outcome else None)
+    print(format_sensitivity(result))
+    if result.table.empty:
+        return 0
+    write_text(folder / "sensitivity.csv", result.table.to_csv(index=False, float_format="%.6g"))
+    plots.save_figure(plots.sensitivity_figure(result), folder / "sensitivity.png")
+    print(f"wrote {folder}/: sensitivity.csv sensitivity.png")
+    return 0
+
+
+def command_app(args) -> int:
+    import importlib.util
+    import os
+
+    if importlib.util.find_spec("solara") is None:
+        raise ScenarioError(None, "app", "the teaching page needs the optional extra; install "
+                            "it with: python3 -m pip install -e '.[app]'")
+    file = args.file or (DEFAULT_SCENARIO if Path(DEFAULT_SCENARIO).is_file() else None)
+    if file is not None:
+        load_scenario(file)  # a bad file ends here with its message, not in the browser
+    if not 0 <= args.port <= 65535:
+        raise ScenarioError(None, "--port", "must be 0-65535")
+    # No telemetry; and quiet about the session cookie over plain http on 127.0.0.1
+    # (Solara warns on every page load; it falls back to SameSite=Lax, which is right here).
+    quiet = "ignore:Cookies with samesite=none require https:UserWarning"
+    warnings = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), quiet]))
+    env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", PYTHONWARNINGS=warnings,
+               CAMPAIGNSIM_APP_FILE=str(Path(file).resolve()) if file else "")
+    command = [sys.executable, "-m", "solara", "run", "campaignsim.app", "--host", args.host,
+               "--port", str(args.port), "--production", "--no-open", "--no-check-version"]
+    print(f"campaignsim app: serving http://{args.host}:{args.port}/ (Ctrl-C stops it)",
+          flush=True)
+    sys.stderr.flush()
+    os.execve(sys.executable, command, env)  # the server replaces this process
+    return 0  # not reached
+
+
+def command_report(args) -> int:
+    from .report import write_report
+
+    out = write_report(Path(args.folder), Path(args.out) if args.out else None)
+    print(f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="campaignsim",
@@ -164,6 +259,78 @@ def build_parser() -> argparse.ArgumentParser:
                                                "defaults) or the errors.")
     validate.add_argument("file", help="scenario TOML file")
     validate.set_defaults(handler=command_validate)
+
+    sweep = commands.add_parser(
+        "sweep", help="run a scenario's [sweep]: a grid or sampled design × replications",
+        description="Run every design point of the scenario's [sweep] table, `replications` "
+                    "times each with common random numbers (replicate i of every point has "
+                    "the same seed). Writes runs.parquet (one row per run), timeseries/ (a "
+                    "Parquet dataset, long format) and manifest.json to --out, in chunks; "
+                    "run the same command again to resume an interrupted sweep.")
+    sweep.add_argument("file", help="scenario TOML file with a [sweep] table")
+    sweep.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="processes (default: all cores; 1 runs in this process); with "
+                            "--executor dask, the local cluster's workers. Results do not "
+                            "depend on it")
+    sweep.add_argument("--executor", choices=("processes", "dask"), default=None,
+                       help="processes on this machine (default) or dask.distributed (needs "
+                            "the 'dask' extra)")
+    sweep.add_argument("--scheduler", metavar="ADDRESS",
+                       help="join the Dask cluster at ADDRESS (tcp://host:8786); without it, "
+                            "--executor dask starts a local cluster on 127.0.0.1")
+    sweep.add_argument("--out", metavar="DIR",
+                       help="results folder (default: results/<scenario name>-sweep/)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument("--yes", action="store_true",
+                       help="go ahead with a design that will write a lot to disk")
+    sweep.add_argument("--chunk", type=int, default=None, metavar="N",
+                       help="runs per chunk written to disk (default: about 1/20 of the "
+                            "design, 50-2000); a crash loses only the runs not yet written: "
+                            "at most a chunk, and the tasks running")
+    sweep.set_defaults(handler=command_sweep)
+
+    plot = commands.add_parser(
+        "plot", help="plot a sweep folder: outcomes against parameters, heatmaps, fans",
+        description="Write DIR/plots/: each outcome against each swept parameter (mean and 95 % "
+                    "CI), a heatmap per outcome for a two-parameter grid, and adoption-curve "
+                    "fans.")
+    plot.add_argument("folder", metavar="DIR", help="a sweep results folder")
+    plot.set_defaults(handler=command_plot)
+
+    sensitivity = commands.add_parser(
+        "sensitivity", help="rank a sweep's levers: Sobol, Morris or RBD-FAST indices (SALib)",
+        description="Sensitivity indices of the outcomes to the swept parameters, from the "
+                    "means over replications: Sobol' S1/ST (sample method sobol), Morris μ*/σ "
+                    "(morris), RBD-FAST S1 (latin), all with SALib; for a full-factorial grid, "
+                    "the exact variance decomposition over its levels. Prints the table and "
+                    "writes DIR/sensitivity.csv and DIR/sensitivity.png.")
+    sensitivity.add_argument("folder", metavar="DIR", help="a finished sweep results folder")
+    sensitivity.add_argument("--outcome", action="append", metavar="NAME",
+                             help="outcome column of runs.parquet (repeatable; default: the "
+                                  "headline outcomes)")
+    sensitivity.set_defaults(handler=command_sensitivity)
+
+    app = commands.add_parser(
+        "app", help="open the teaching page (a Mesa SolaraViz app) in the browser",
+        description="Serve the interactive teaching page: the staff network coloured by state, "
+                    "adoption curves, enrolments by channel, sliders for the main levers and a "
+                    "scenario picker over FILE's folder. Needs the 'app' extra; works offline.")
+    app.add_argument("file", nargs="?", default=None,
+                     help=f"scenario shown first (default: {DEFAULT_SCENARIO})")
+    app.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default: 127.0.0.1, this machine only)")
+    app.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    app.set_defaults(handler=command_app)
+
+    report = commands.add_parser(
+        "report", help="write a self-contained HTML report of a run, compare or sweep folder",
+        description="Write one HTML file (plots embedded, no network needed) from a results "
+                    "folder: the question, the scenarios' key settings, the outcome table with "
+                    "confidence intervals, the adoption curves and the manifest.")
+    report.add_argument("folder", metavar="DIR", help="results folder (campaignsim run, compare "
+                                                      "or sweep)")
+    report.add_argument("--out", help="HTML file to write (default: DIR/report.html)")
+    report.set_defaults(handler=command_report)
     return parser
 
 

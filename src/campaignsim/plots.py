@@ -100,3 +100,239 @@ def outcomes_figure(table: pd.DataFrame):
     axes[0].set_yticks(positions, table["scenario"])
     figure.suptitle("Outcomes at the end of the campaign (mean and 95 % CI)")
     return figure
+
+
+# --- sweeps (campaignsim plot DIR, campaignsim sensitivity DIR) ----------------------
+
+#: Outcomes drawn by `campaignsim plot`, with their axis labels.
+SWEEP_OUTCOMES = {
+    "final_enrolled_share": "enrolled (incl. active), end",
+    "active_share": "active, end",
+    "enrolment_engagement_gap": "enrolment–engagement gap",
+    "disengaged_share": "disengaged, end",
+    "mean_ownership": "mean ownership of the enrolled",
+    "weeks_to_50": "weeks to 50 % enrolled",
+}
+_DISCRETE = 12   # a parameter with at most this many values is drawn value by value
+_GROUPS = 6      # at most this many lines (levels, or quantile bins) per panel
+
+
+def _is_number(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _levels(series: pd.Series) -> list:
+    values = series.dropna().unique().tolist()
+    return sorted(values) if _is_number(series) else sorted(values, key=str)
+
+
+def _groups(series: pd.Series, limit: int = _GROUPS) -> tuple[pd.Series, list]:
+    """A label per row: the value itself for a few levels, else its quantile bin."""
+    levels = _levels(series)
+    if len(levels) <= limit or not _is_number(series):
+        labels = series.map(lambda v: f"{v:.3g}" if isinstance(v, float) else str(v))
+        order = [f"{v:.3g}" if isinstance(v, float) else str(v) for v in levels]
+        return labels, list(dict.fromkeys(order))
+    bins = pd.qcut(series, q=min(limit, 4), duplicates="drop")
+    labels = bins.map(lambda b: f"{b.left:.3g}–{b.right:.3g}").astype(str)
+    order = [f"{b.left:.3g}–{b.right:.3g}" for b in bins.cat.categories]
+    return labels, order
+
+
+def _panels(count: int, width: float = 4.2, height: float = 3.3):
+    columns = min(3, count)
+    rows = -(-count // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows),
+                                squeeze=False, constrained_layout=True)
+    for extra in axes.ravel()[count:]:
+        extra.set_visible(False)
+    return figure, list(axes.ravel()[:count])
+
+
+def sweep_outcome_figure(runs: pd.DataFrame, parameter: str, outcomes: dict[str, str],
+                         by: str | None = None):
+    """Each outcome against one swept parameter: the mean over runs at each value with
+    its 95 % CI (one line per level of `by`, if given); for a sampled parameter, the
+    design points' means and the mean with CI in quantile bins."""
+    import numpy as np
+
+    from .compare import mean_ci
+
+    figure, axes = _panels(len(outcomes))
+    values = runs[parameter]
+    discrete = len(_levels(values)) <= _DISCRETE
+    numeric = _is_number(values)
+    for panel, (outcome, label) in zip(axes, outcomes.items()):
+        if discrete:
+            levels = _levels(values)
+            positions = levels if numeric else list(range(len(levels)))
+            groups = [(None, runs)] if by is None else [
+                (level, runs[runs[by] == level]) for level in _levels(runs[by])]
+            colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, max(len(groups), 1)))
+            for colour, (level, group) in zip(colours, groups):
+                stats = np.array([mean_ci(group.loc[group[parameter] == v, outcome].to_numpy(
+                    dtype=float)) for v in levels])
+                line_label = None if level is None else f"{by} = {level:.3g}" if isinstance(
+                    level, float) else f"{by} = {level}"
+                panel.plot(positions, stats[:, 0], marker="o", color=colour, label=line_label,
+                           linewidth=1.8)
+                panel.fill_between(positions, stats[:, 1], stats[:, 2], color=colour,
+                                   alpha=0.18, linewidth=0)
+            if not numeric:
+                panel.set_xticks(positions, [str(v)[:18] for v in levels], rotation=20,
+                                 fontsize=8)
+        else:
+            means = runs.groupby("point").agg(x=(parameter, "first"), y=(outcome, "mean"))
+            panel.scatter(means["x"], means["y"], s=8, alpha=0.35, color="#3182bd",
+                          label="design points (mean over replicates)")
+            bins = pd.qcut(runs[parameter], q=min(10, runs["point"].nunique()),
+                           duplicates="drop")
+            stats = runs.groupby(bins, observed=True).apply(
+                lambda g: pd.Series(mean_ci(g[outcome].to_numpy(dtype=float)),
+                                    index=["mean", "low", "high"]), include_groups=False)
+            centres = [interval.mid for interval in stats.index]
+            panel.plot(centres, stats["mean"], color="black", linewidth=1.8,
+                       label="mean in bins, 95 % CI")
+            panel.fill_between(centres, stats["low"], stats["high"], color="black", alpha=0.12,
+                               linewidth=0)
+        panel.set(xlabel=parameter, title=label)
+        if outcome != "weeks_to_50" and outcome != "mean_ownership":
+            panel.set_ylim(bottom=min(0, panel.get_ylim()[0]))
+        panel.grid(alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if labels:
+        axes[0].legend(fontsize=7, loc="best")
+    figure.suptitle(f"Outcomes against {parameter} (mean and 95 % CI over runs)")
+    return figure
+
+
+def sweep_heatmap_figure(runs: pd.DataFrame, rows: str, columns: str,
+                         outcomes: dict[str, str]):
+    """Mean outcome in each cell of a two-parameter grid."""
+    import numpy as np
+
+    figure, axes = _panels(len(outcomes), width=4.6, height=3.8)
+    row_levels, column_levels = _levels(runs[rows]), _levels(runs[columns])
+    for panel, (outcome, label) in zip(axes, outcomes.items()):
+        table = (runs.groupby([rows, columns])[outcome].mean()
+                 .unstack(columns).reindex(index=row_levels, columns=column_levels))
+        values = table.to_numpy(dtype=float)
+        image = panel.imshow(values, origin="lower", aspect="auto", cmap="viridis")
+        figure.colorbar(image, ax=panel, shrink=0.85)
+        panel.set_xticks(range(len(column_levels)), [_tick(v) for v in column_levels],
+                         fontsize=8)
+        panel.set_yticks(range(len(row_levels)), [_tick(v) for v in row_levels], fontsize=8)
+        if values.size <= 144:
+            finite = values[np.isfinite(values)]
+            middle = (finite.min() + finite.max()) / 2 if finite.size else 0
+            for (i, j), value in np.ndenumerate(values):
+                if np.isfinite(value):
+                    panel.text(j, i, f"{value:.2f}" if abs(value) < 10 else f"{value:.0f}",
+                               ha="center", va="center", fontsize=7,
+                               color="black" if value > middle else "white")
+        panel.set(xlabel=columns, ylabel=rows, title=label)
+    figure.suptitle("Mean over replications in each cell of the grid")
+    return figure
+
+
+def _tick(value) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)[:12]
+
+
+def sweep_fans_figure(curves: pd.DataFrame, runs: pd.DataFrame, parameters: list[str]):
+    """Adoption-curve fans: enrolled share by week, median and 10–90 % band over runs,
+    one colour per value (or quantile bin) of each swept parameter."""
+    import numpy as np
+
+    figure, axes = _panels(len(parameters), width=4.6, height=3.4)
+    for panel, parameter in zip(axes, parameters):
+        labels, order = _groups(runs[parameter])
+        keyed = runs[["point", "replicate"]].assign(group=labels.to_numpy())
+        data = curves.merge(keyed, on=["point", "replicate"])
+        colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, max(len(order), 1)))
+        for colour, group in zip(colours, order):
+            subset = data[data["group"] == group]
+            if subset.empty:
+                continue
+            bands = subset.groupby("week")["enrolled"].quantile([0.1, 0.5, 0.9]).unstack()
+            panel.plot(bands.index, bands[0.5], color=colour, linewidth=1.8,
+                       label=f"{group}")
+            panel.fill_between(bands.index, bands[0.1], bands[0.9], color=colour, alpha=0.15,
+                               linewidth=0)
+        panel.set(xlabel="week", ylabel="enrolled (incl. active)", ylim=(0, 1),
+                  title=parameter)
+        panel.legend(fontsize=7, loc="lower right", title=parameter, title_fontsize=7)
+        panel.grid(alpha=0.3)
+    figure.suptitle("Adoption-curve fans: median and 10–90 % of runs")
+    return figure
+
+
+def sensitivity_figure(result):
+    """Bar chart of sensitivity indices per outcome (with their 95 % CIs where known)."""
+    import numpy as np
+
+    table = result.table
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    figure, axes = _panels(len(outcomes), width=4.6,
+                           height=max(2.4, 0.45 * table["parameter"].nunique() + 1.4))
+    bars = {"sobol": ("S1", "ST"), "grid": ("S1", "ST"), "morris": ("mu_star", "sigma"),
+            "latin": ("S1",)}.get(result.method, (result.index,))
+    names = {"S1": "first order S1", "ST": "total ST", "mu_star": "μ*", "sigma": "σ"}
+    for panel, outcome in zip(axes, outcomes):
+        rows = table[table["outcome"] == outcome].sort_values(result.index)
+        positions = np.arange(len(rows))
+        height = 0.8 / len(bars)
+        for k, column in enumerate(bars):
+            conf = rows.get(f"{column}_conf")
+            panel.barh(positions + (k - (len(bars) - 1) / 2) * height, rows[column],
+                       height=height, label=names.get(column, column),
+                       xerr=None if conf is None else np.nan_to_num(conf.to_numpy()),
+                       capsize=2)
+        panel.set_yticks(positions, rows["parameter"], fontsize=8)
+        panel.set(title=outcome)
+        panel.grid(axis="x", alpha=0.3)
+    axes[0].legend(fontsize=7, loc="lower right")
+    titles = {"sobol": "Sobol' indices (SALib)", "morris": "Morris screening (SALib)",
+              "latin": "RBD-FAST first-order indices (SALib)",
+              "grid": "Variance decomposition of the grid"}
+    figure.suptitle(f"{titles.get(result.method, result.method)}: levers ranked")
+    return figure
+
+
+def sweep_figures(folder: Path, outcomes: dict[str, str] | None = None) -> list[Path]:
+    """Write a sweep folder's figures to FOLDER/plots/ and return their paths:
+    outcomes_vs_<parameter>.png for each parameter, heatmap.png for a two-parameter grid,
+    adoption_fans.png."""
+    from .scenario import ScenarioError
+    from .sweep import enrolled_curves, load_runs, read_manifest
+
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    runs = load_runs(folder)
+    if runs.empty:
+        raise ScenarioError(folder, None, "the sweep has no stored runs yet")
+    design = manifest["design"]
+    parameters = [p["path"] for p in design["parameters"]]
+    outcomes = outcomes or {k: v for k, v in SWEEP_OUTCOMES.items() if k in runs}
+    out = folder / "plots"
+    written = []
+    grid2 = design["kind"] == "grid" and len(parameters) == 2
+    for parameter in parameters:
+        by = None
+        if grid2:
+            other = parameters[1 - parameters.index(parameter)]
+            if len(_levels(runs[other])) <= _GROUPS:
+                by = other
+        path = out / f"outcomes_vs_{parameter}.png"
+        save_figure(sweep_outcome_figure(runs, parameter, outcomes, by=by), path)
+        written.append(path)
+    if grid2:
+        path = out / "heatmap.png"
+        save_figure(sweep_heatmap_figure(runs, parameters[0], parameters[1], outcomes), path)
+        written.append(path)
+    curves = enrolled_curves(folder, runs)
+    if not curves.empty:
+        path = out / "adoption_fans.png"
+        save_figure(sweep_fans_figure(curves, runs, parameters), path)
+        written.append(path)
+    return written

@@ -18,7 +18,9 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
+from typing_extensions import TypeAliasType
 
 STATES = ("unaware", "aware", "enrolled", "active", "disengaged")
 CHANNELS = ("seed", "broadcast", "event", "mandate", "hybrid", "peer", "champion")
@@ -352,6 +354,232 @@ class Shock(Mechanism):
     half_life: float = _field(4.0, "half-life of the effect", "weeks", gt=0, le=520)
 
 
+# --- sweeps ------------------------------------------------------------------------
+
+#: Top-level fields a sweep cannot vary: each replicate has its own seed, and the name,
+#: the description and the sweep itself label the design rather than a run.
+UNSWEPT = ("name", "description", "seed", "sweep")
+
+
+def _table_models(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models (tables, distribution tables) an annotation can hold."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in getattr(annotation, "__args__", ()) or ():
+        for model in _table_models(arg):
+            if model not in found:
+                found.append(model)
+    metadata = getattr(annotation, "__metadata__", ())
+    if metadata:  # Annotated[X, ...]: look inside X
+        for model in _table_models(annotation.__origin__):
+            if model not in found:
+                found.append(model)
+    return found
+
+
+def _leaf_types(annotation: Any) -> set:
+    """The plain types (int, float, bool, str, list, ...) an annotation can hold."""
+    if getattr(annotation, "__metadata__", None):
+        return _leaf_types(annotation.__origin__)
+    args = getattr(annotation, "__args__", None)
+    origin = getattr(annotation, "__origin__", None)
+    if origin is list or origin is dict:
+        return {origin}
+    if args and origin is not Literal:
+        return set().union(*(_leaf_types(a) for a in args))
+    if origin is Literal:
+        return {type(v) for v in args}
+    return {annotation}
+
+
+def sweep_field(path: str):
+    """The schema field a dotted sweep path names, e.g. "hybrids.alignment".
+
+    Raises:
+        ValueError: naming the path, where it went wrong and the fields allowed there.
+
+    Examples:
+        >>> sweep_field("hybrids.capacity").annotation
+        <class 'int'>
+        >>> sweep_field("hybrids.capacty")
+        Traceback (most recent call last):
+        ...
+        ValueError: unknown parameter 'hybrids.capacty': [hybrids] has no field 'capacty'; allowed: enabled, capacity, alignment, credibility, credibility_max, credibility_rate, legitimacy_cost, adapted_resonance, approach, ownership_base, ownership_mediation, leave_week, leave_share
+    """
+    parts = path.split(".")
+    if not path or any(not p for p in parts):
+        raise ValueError(f"parameter path {path!r} is empty or has an empty part; "
+                         "write table.field, e.g. \"hybrids.alignment\"")
+    if parts[0] in UNSWEPT:
+        reason = ("each replicate has its own seed, from the scenario seed and the replicate "
+                  "index (set [sweep] replications)" if parts[0] == "seed"
+                  else "it labels the design, not a run")
+        raise ValueError(f"parameter {path!r} cannot be swept: {reason}")
+    models: list[type[BaseModel]] = [Scenario]
+    field = None
+    for depth, part in enumerate(parts):
+        fields: dict = {}
+        for model in models:
+            fields.update(model.model_fields)
+        if depth == 0:
+            fields = {k: v for k, v in fields.items() if k not in UNSWEPT}
+        if part not in fields:
+            where = ".".join(parts[:depth])
+            table = f"[{where}]" if where else "the top level"
+            raise ValueError(f"unknown parameter {path!r}: {table} has no field {part!r}; "
+                             f"allowed: {', '.join(fields)}")
+        field = fields[part]
+        models = _table_models(field.annotation)
+        if depth < len(parts) - 1 and not models:
+            raise ValueError(f"unknown parameter {path!r}: {'.'.join(parts[:depth + 1])} is a "
+                             "value, not a table")
+    return field
+
+
+def numeric_kind(path: str) -> str | None:
+    """"int" or "float" if a sweep path names a numeric field (else None).
+
+    Examples:
+        >>> numeric_kind("hybrids.capacity"), numeric_kind("hybrids.alignment")
+        ('int', 'float')
+        >>> numeric_kind("peer.rule") is None
+        True
+    """
+    types_ = _leaf_types(sweep_field(path).annotation)
+    if float in types_:
+        return "float"
+    if int in types_:
+        return "int"
+    return None
+
+
+#: A sampled range: [low, high].
+Range = Annotated[list[float], Field(min_length=2, max_length=2)]
+# Named types, so that the generated reference (docs/scenarios.md) says what goes in them.
+Grid = TypeAliasType("table of \"table.field\" = [values]", dict[str, list[Any]])
+Ranges = TypeAliasType("table of \"table.field\" = [low, high]", dict[str, Range])
+
+
+class Sample(Strict):
+    """A sampled design over numeric ranges, for sensitivity analysis (`campaignsim sensitivity`)."""
+
+    method: Literal["latin", "sobol", "morris"] = _field(
+        "latin", "latin: Latin hypercube of `samples` points; sobol: Saltelli's scheme, "
+        "samples × (D + 2) points (× (2D + 2) with second_order), for Sobol' indices; morris: "
+        "`samples` trajectories of D + 1 points, for Morris elementary effects (D = number of "
+        "ranges)")
+    samples: int = _field(..., "N, the size of the design (see method); a power of 2 for "
+                          "sobol", "", ge=1, le=1_000_000)
+    ranges: Ranges = _field(
+        ..., "the range of each swept field, e.g. \"hybrids.alignment\" = [0, 1] (paths as in "
+        "[sweep.grid]); values are drawn uniformly in it, integer fields rounded", "")
+    levels: int = _field(4, "morris: levels of the grid the trajectories move on", "levels",
+                         ge=2, le=100)
+    second_order: bool = _field(False, "sobol: also sample for second-order indices")
+
+    @field_validator("ranges", mode="before")
+    @classmethod
+    def _dotted_ranges(cls, value: Any) -> Any:
+        return _flatten_paths(value) if isinstance(value, dict) else value
+
+    @field_validator("ranges")
+    @classmethod
+    def _check_ranges(cls, ranges: dict) -> dict:
+        if not ranges:
+            raise ValueError("no ranges: give at least one \"table.field\" = [low, high]")
+        problems = []
+        for path, (low, high) in ranges.items():
+            try:
+                kind = numeric_kind(path)
+            except ValueError as err:
+                problems.append(str(err))
+                continue
+            if kind is None:
+                problems.append(f"{path!r} is not a numeric field: sample ranges need numbers "
+                                "(sweep other fields with [sweep.grid])")
+            elif not low < high:
+                problems.append(f"range of {path!r} needs low < high (got [{low:g}, {high:g}])")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return ranges
+
+    @model_validator(mode="after")
+    def _check(self) -> "Sample":
+        problems = []
+        if self.method == "sobol" and self.samples & (self.samples - 1):
+            problems.append(f"sobol needs samples to be a power of 2 (got {self.samples}; "
+                            f"try {1 << (self.samples.bit_length() - 1)} or "
+                            f"{1 << self.samples.bit_length()})")
+        if self.method == "morris" and self.levels % 2:
+            problems.append(f"morris needs an even number of levels (got {self.levels})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def _flatten_paths(table: dict, prefix: str = "") -> dict:
+    """Nested tables as dotted paths: {"hybrids": {"alignment": v}} → {"hybrids.alignment": v}.
+
+    `[sweep.grid]` and `[sweep.sample.ranges]` may be written with quoted keys
+    (`"hybrids.alignment" = [...]`) or with TOML's dotted keys (`hybrids.alignment = [...]`,
+    which TOML reads as nested tables); both give the same paths.
+    """
+    flat: dict = {}
+    for key, value in table.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            flat.update(_flatten_paths(value, path))
+        else:
+            flat[path] = value
+    return flat
+
+
+class Sweep(Strict):
+    """A sweep (`campaignsim sweep`): the scenario run at every point of a grid or a sampled design, `replications` times each. `campaignsim run` and `compare` ignore it."""
+
+    replications: int = _field(
+        10, "runs of each design point; replicate i of every point has the same seed (common "
+        "random numbers), derived from the scenario seed and i only", "runs", ge=1, le=100_000)
+    grid: Grid | None = _field(
+        None, "the values each swept field takes, e.g. \"hybrids.alignment\" = [0.2, 0.8]; "
+        "every combination is run (Cartesian product). A path is a field of this reference "
+        "(\"table.field\"); setting a field of an absent mechanism table turns it on", "")
+    sample: Sample | None = None
+
+    @field_validator("grid", mode="before")
+    @classmethod
+    def _dotted_grid(cls, value: Any) -> Any:
+        return _flatten_paths(value) if isinstance(value, dict) else value
+
+    @field_validator("grid")
+    @classmethod
+    def _check_grid(cls, grid: dict | None) -> dict | None:
+        if grid is None:
+            return grid
+        if not grid:
+            raise ValueError("the grid is empty: give at least one \"table.field\" = [values]")
+        problems = []
+        for path, values in grid.items():
+            try:
+                sweep_field(path)
+            except ValueError as err:
+                problems.append(str(err))
+                continue
+            if not values:
+                problems.append(f"{path!r} has an empty list of values")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return grid
+
+    @model_validator(mode="after")
+    def _one_design(self) -> "Sweep":
+        if (self.grid is None) == (self.sample is None):
+            raise ValueError("give either a grid ([sweep.grid]: path = [values]) or a sample "
+                             "([sweep.sample]: method, samples, ranges), not both or neither")
+        return self
+
+
 class Scenario(Strict):
     """One campaign design: the hospital, the clinicians and the mechanisms turned on."""
 
@@ -377,6 +605,7 @@ class Scenario(Strict):
     fatigue: Fatigue | None = None
     erosion: Erosion | None = None
     shock: Shock | None = None
+    sweep: Sweep | None = None
 
     def on(self, mechanism: str):
         """The mechanism's table if it is turned on, else None.
@@ -394,8 +623,9 @@ class Scenario(Strict):
         """The resolved scenario as plain data (JSON-ready)."""
         return self.model_dump(mode="json")
 
-    def content_hash(self, exclude: tuple[str, ...] = ("seed",)) -> str:
-        """SHA-256 of the resolved scenario, by default without its seed."""
+    def content_hash(self, exclude: tuple[str, ...] = ("seed", "sweep")) -> str:
+        """SHA-256 of the resolved scenario, by default without its seed and its [sweep]
+        (neither changes what one run of the scenario does)."""
         data = {k: v for k, v in self.to_dict().items() if k not in exclude}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
