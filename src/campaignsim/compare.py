@@ -10,6 +10,8 @@ the outcomes themselves.
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,25 @@ def replicate_seeds(seed: int, replications: int) -> list[int]:
         True
     """
     return [int(np.random.SeedSequence([seed, i]).generate_state(1)[0]) for i in range(replications)]
+
+
+def process_context():
+    """How worker processes start: fork on Linux while this process has one thread (no
+    re-import, so workers start at once); else a fork server that imports campaignsim once.
+
+    Named explicitly because importing some libraries changes the global default (Mesa 3.3's
+    batchrunner sets "spawn"), and spawn re-imports everything in every worker.
+    """
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["campaignsim.sweep"])
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 def _one_run(job: tuple[int, int, Scenario, int]) -> dict:
@@ -85,7 +106,7 @@ def compare(scenarios: list[Scenario], replications: int = 20, seed: int = 0,
     if workers == 1 or len(jobs) == 1:
         rows = [_one_run(job) for job in jobs]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
             rows = list(pool.map(_one_run, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
     weeks = max(len(row["enrolled_curve"]) for row in rows)
 

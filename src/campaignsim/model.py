@@ -11,16 +11,14 @@ from __future__ import annotations
 import mesa
 import networkx as nx
 import numpy as np
-import scipy.sparse as sp
 
 from .agents import ACTIVE, ENROLLED, Clinician, HybridLeader, Manager
 from .dynamics import (Approaches, Population, Push, Schedule, champion_approaches,
                        commit_week, decide_all, start_week)
 from .rules import Terms, resonance
 from .scenario import CHANNELS, STATES, Scenario, ScenarioError, sample_attribute
-from .staff import build_staff_graph
+from .world import STREAM_ATTRIBUTES, STREAM_WEEKLY, StaffWorld
 
-STREAM_GRAPH, STREAM_ATTRIBUTES, STREAM_WEEKLY = 1, 2, 3
 ATTRIBUTES = ("trust_in_management", "threshold", "alignment")
 
 
@@ -31,6 +29,10 @@ class CampaignModel(mesa.Model):
         scenario: the validated scenario.
         seed: overrides `scenario.seed`; every random number (graph included) comes
             from the generator it seeds.
+        world: the staff graph and clinician structure for this `[staff]` and seed, if
+            already built (a sweep shares one across design points); built if None.
+        clinician_agents: create a Mesa `Clinician` agent per clinician (default). The
+            vectorised engine does not need them; a sweep skips them for speed.
 
     Attributes:
         spec: the scenario.
@@ -39,7 +41,8 @@ class CampaignModel(mesa.Model):
         records: per-week counts (see `campaignsim.outcomes`).
     """
 
-    def __init__(self, scenario: Scenario, seed: int | None = None):
+    def __init__(self, scenario: Scenario, seed: int | None = None,
+                 world: StaffWorld | None = None, clinician_agents: bool = True):
         seed = scenario.seed if seed is None else int(seed)
         super().__init__(rng=seed)
         self.spec = scenario
@@ -55,11 +58,18 @@ class CampaignModel(mesa.Model):
         # same seed share the same staff graph, clinician attributes and weekly draws
         # (common random numbers) even when their mechanisms consume different numbers.
         self.weekly_draws = np.random.default_rng([seed, STREAM_WEEKLY])
-        self.graph = build_staff_graph(scenario.staff, np.random.default_rng([seed, STREAM_GRAPH]))
+        if world is None:
+            world = StaffWorld.build(scenario.staff, seed)
+        elif world.staff != scenario.staff or world.seed != seed:
+            raise ValueError("the world was built for another [staff] table or seed")
+        self.world = world
+        champions = scenario.on("champions")
+        relabels = champions is not None and champions.rule != "formal"
+        self.graph = world.graph_to_relabel() if relabels else world.graph
         self._check_staff()
         self.population = self._build_population()
         self.approaches = Approaches(len(self.population))
-        self._create_agents()
+        self._create_agents(clinician_agents or scenario.engine == "agents")
         self._choose_champions()
         self._seed_clinicians()
         self.datacollector = mesa.DataCollector(
@@ -80,55 +90,33 @@ class CampaignModel(mesa.Model):
             raise ScenarioError(None, "staff.managers",
                                 f"{', '.join(managerial)} are run by managers: the staff "
                                 "needs at least 1 manager")
-        if not any(r in ("clinician", "champion") for r in roles.values()):
+        if not self.world.nodes:
             raise ScenarioError(None, "staff", "the staff graph has no clinicians")
 
     def _build_population(self) -> Population:
-        graph, spec = self.graph, self.spec
-        nodes = [n for n, r in graph.nodes(data="role") if r in ("clinician", "champion")]
-        department_names = sorted({graph.nodes[n]["department"] for n in nodes}, key=str)
-        department_code = {d: i for i, d in enumerate(department_names)}
-        profession_names = sorted({str(graph.nodes[n]["profession"]) for n in nodes})
-        profession_code = {p: i for i, p in enumerate(profession_names)}
-        n = len(nodes)
-        ties = graph.graph.pop("_clinician_ties", None)  # left by the generator: no edge loop
-        if ties is not None and nodes == list(range(n)):
-            rows, cols = ties[:, 0], ties[:, 1]
-        else:
-            pairs = nx.to_scipy_sparse_array(graph, nodelist=nodes, weight=None, format="coo")
-            rows, cols = pairs.row, pairs.col
-        adjacency = sp.coo_matrix((np.ones(2 * len(rows)), (np.r_[rows, cols], np.r_[cols, rows])),
-                                  shape=(n, n)).tocsr()
-        adjacency.sort_indices()  # one canonical order of each clinician's ties
-        adjacency.data[:] = 1.0  # a tie listed twice is still one tie
-        threshold_setting = spec.on("peer").threshold if spec.on("peer") else 0.0
-        population = Population(
-            nodes=nodes,
-            department=np.array([department_code[graph.nodes[v]["department"]] for v in nodes]),
-            department_names=department_names,
-            profession=np.array([profession_code[str(graph.nodes[v]["profession"])] for v in nodes]),
-            profession_names=profession_names,
-            champion=np.array([graph.nodes[v]["role"] == "champion" for v in nodes], dtype=bool),
-            trust=self._attribute(nodes, "trust_in_management",
-                                  spec.clinicians.trust_in_management),
-            threshold=self._attribute(nodes, "threshold", threshold_setting),
-            adjacency=adjacency,
+        world, peer = self.world, self.spec.on("peer")
+        self.department_members = world.department_members
+        return Population(
+            nodes=world.nodes,
+            department=world.department,
+            department_names=world.department_names,
+            profession=world.profession,
+            profession_names=world.profession_names,
+            champion=world.champion.copy(),  # champions chosen by a rule are marked here
+            trust=self._attribute("trust_in_management", self.spec.clinicians.trust_in_management),
+            threshold=self._attribute("threshold", peer.threshold if peer else 0.0),
+            adjacency=world.adjacency,
         )
-        self.department_members = [np.flatnonzero(population.department == d)
-                                   for d in range(len(department_names))]
-        return population
 
-    def _attribute(self, nodes: list, name: str, setting) -> np.ndarray:
+    def _attribute(self, name: str, setting) -> np.ndarray:
         """Sample an attribute for every clinician; values given in the graph file win."""
         stream = np.random.default_rng([self.seed, STREAM_ATTRIBUTES, ATTRIBUTES.index(name)])
-        values = sample_attribute(setting, len(nodes), stream)
-        given = nx.get_node_attributes(self.graph, name)
-        for i, node in enumerate(nodes):
-            if node in given:
-                values[i] = given[node]
+        values = sample_attribute(setting, len(self.world.nodes), stream)
+        index, given = self.world.given[name]
+        values[index] = given
         return values
 
-    def _create_agents(self) -> None:
+    def _create_agents(self, clinician_agents: bool = True) -> None:
         graph = self.graph
         managers = [n for n, r in graph.nodes(data="role") if r == "manager"]
         for i, node in enumerate(managers):
@@ -142,8 +130,9 @@ class CampaignModel(mesa.Model):
         for node, alignment in zip(hybrids, alignments):
             department = code.get(graph.nodes[node]["department"], -1)
             HybridLeader(self, node, department, alignment, settings)
-        for index in range(len(self.population)):
-            Clinician(self, index)
+        if clinician_agents:  # a sweep of the vectorised engine needs no clinician objects
+            for index in range(len(self.population)):
+                Clinician(self, index)
         # Mesa 3.3 keeps every model alive in the class-level Agent._ids (mesa#3179, fixed
         # upstream by mesa#3180), so runs in one process never free their memory; every
         # agent exists by now, so let go of the model's id counter.
@@ -297,4 +286,4 @@ def _state_reporter(code: int):
     return count
 
 
-__all__ = ["CampaignModel", "CHANNELS", "STATES"]
+__all__ = ["CampaignModel", "CHANNELS", "STATES", "StaffWorld"]

@@ -22,9 +22,10 @@ Replicate i of every point with the same `[staff]` has the same staff graph, so 
 builds that graph, and the clinician structure derived from it (ids, departments,
 professions, the sparse adjacency), once and reuses it across points; the attributes that
 depend on the point (trust, thresholds, hybrids, champions, seeds) and the Mesa agents are
-made afresh for every run, exactly as `campaignsim.run` makes them (with the vectorised
-engine the passive Clinician agents are not registered: see `_SweepModel`). Every run
-equals `campaignsim.run(scenario, seed)` of its point (tests/test_sweep.py checks it).
+made afresh for every run, exactly as `campaignsim.run` makes them
+(`CampaignModel(scenario, seed, world=...)`; with the vectorised engine no per-clinician
+agent objects are made, as nothing reads them). Every run equals
+`campaignsim.run(scenario, seed)` of its point (tests/test_sweep.py checks it).
 
 **Store.** DIR/manifest.json (the resolved scenario and sweep, the design, hashes,
 versions), DIR/runs.parquet (one row per run: point, replicate, seed, the parameters and
@@ -42,7 +43,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import hashlib
 import itertools
 import json
@@ -51,7 +51,6 @@ import os
 import shutil
 import signal
 import sys
-import threading
 import time
 import uuid
 from collections import OrderedDict
@@ -60,19 +59,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-import networkx as nx
 import numpy as np
 
-from . import model as model_module
-from .agents import Clinician
-from .compare import mean_ci, replicate_seeds
-from .dynamics import Population
-from .model import ATTRIBUTES, STREAM_ATTRIBUTES, STREAM_GRAPH, CampaignModel
+from .compare import mean_ci, process_context, replicate_seeds
+from .model import CampaignModel
 from .outcomes import summarise
 from .results_io import MANIFEST, atomic_write, manifest, write_json
 from .runner import RunResult, run
 from .scenario import (STATES, Scenario, ScenarioError, Sweep, numeric_kind, read_scenario_data,
-                       sample_attribute, validate_scenario)
+                       validate_scenario)
+from .world import StaffWorld
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -373,157 +369,20 @@ def sweep_identity(plan: SweepPlan) -> str:
 
 # --- worlds shared across design points ---------------------------------------------
 
-
-class _World:
-    """Replicate i's staff graph for one [staff] table, and the clinician structure
-    derived from it, shared by every design point that has the same [staff]."""
-
-    #: Population fields that depend on the graph only (the rest are made per point).
-    STATIC = ("nodes", "department", "department_names", "profession", "profession_names",
-              "champion", "adjacency")
-    PER_POINT = ("trust", "threshold")
-
-    def __init__(self, staff, seed: int):
-        self.staff = staff
-        self.seed = seed
-        self.rng_state = np.random.default_rng([seed, STREAM_GRAPH]).bit_generator.state
-        self.rng_after = None
-        self.graph = None
-        self.static: dict | None = None
-        self.given: dict = {}      # clinician attributes given in a graph file, by name
-        self.usable = True
-        self.department_members = None
-
-    def capture(self, population: Population, department_members) -> None:
-        names = {f.name for f in dataclasses.fields(population) if f.init}
-        if names != set(self.STATIC) | set(self.PER_POINT):
-            self.usable = False   # Population changed shape: build every point in full
-            return
-        self.static = {name: getattr(population, name) for name in self.STATIC}
-        self.static["champion"] = population.champion.copy()
-        self.department_members = department_members
-
-
 _WORLDS: OrderedDict = OrderedDict()
-_WORLDS_LOCK = threading.Lock()
-_WORLDS_KEPT = 2
-_ACTIVE = threading.local()
-_ORIGINAL_BUILD: Callable | None = None
+_WORLDS_KEPT = 2   # a worker runs one replicate's points at a time
 
 
-def _world(staff, seed: int) -> _World:
+def _world(staff, seed: int) -> StaffWorld:
+    """Replicate `seed`'s staff world for this [staff] table, built once per worker."""
     key = (staff.model_dump_json(), seed)
-    with _WORLDS_LOCK:
-        world = _WORLDS.get(key)
-        if world is None:
-            world = _WORLDS[key] = _World(staff, seed)
-            while len(_WORLDS) > _WORLDS_KEPT:
-                _WORLDS.popitem(last=False)
-        _WORLDS.move_to_end(key)
-        return world
-
-
-def _fork_graph(graph):
-    """A graph with its own node attributes but the ties of `graph` (never modified by a
-    model: it only relabels champions' roles)."""
-    import networkx as nx
-
-    if type(graph) is not nx.Graph:
-        return graph.copy()
-    fork = nx.Graph()
-    fork.graph.update(graph.graph)
-    fork._node.update((node, dict(data)) for node, data in graph._node.items())
-    fork._adj = graph._adj
-    return fork
-
-
-def _shared_build_staff_graph(staff, rng):
-    """`build_staff_graph`, serving the active world's graph when it is the same request:
-    the graph itself when the model will not touch it (no champions to label, clinician
-    structure reused), else a fork with its own node attributes."""
-    world = getattr(_ACTIVE, "world", None)
-    if world is None or staff != world.staff or rng.bit_generator.state != world.rng_state:
-        return _ORIGINAL_BUILD(staff, rng)
-    if world.graph is None:
-        world.graph = _ORIGINAL_BUILD(staff, rng)
-        world.rng_after = rng.bit_generator.state
-        return _fork_graph(world.graph)
-    rng.bit_generator.state = world.rng_after
-    if getattr(_ACTIVE, "read_only", False) and world.static is not None and world.usable:
-        return world.graph
-    return _fork_graph(world.graph)
-
-
-def _install_world_sharing() -> None:
-    global _ORIGINAL_BUILD
-    with _WORLDS_LOCK:
-        if _ORIGINAL_BUILD is None:
-            _ORIGINAL_BUILD = model_module.build_staff_graph
-            # Transparent for every other caller: without an active world (or for another
-            # staff table or seed) it builds the graph as before.
-            model_module.build_staff_graph = _shared_build_staff_graph
-
-
-class _SweepModel(CampaignModel):
-    """A CampaignModel whose staff graph and clinician structure come from a shared world;
-    everything else is built as CampaignModel builds it (same draws, same results).
-
-    With the vectorised engine (the default) the clinicians' Clinician agents are made but
-    not registered with the model: their state lives in the model's arrays and nothing in
-    that engine reads the agent objects, while registering 10,000 of them costs more than
-    a year of weekly steps. `engine = "agents"` registers them as usual.
-    """
-
-    def __init__(self, scenario: Scenario, seed: int, world: _World):
-        self._world = world
-        self._passive_clinicians = getattr(scenario, "engine", "vectorised") == "vectorised"
-        _ACTIVE.world = world
-        _ACTIVE.read_only = scenario.on("champions") is None   # champions relabel nodes
-        try:
-            super().__init__(scenario, seed=seed)
-        finally:
-            _ACTIVE.world = None
-            _ACTIVE.read_only = False
-
-    def register_agent(self, agent) -> None:
-        if self._passive_clinicians and type(agent) is Clinician:
-            return
-        super().register_agent(agent)
-
-    def _attribute(self, nodes: list, name: str, setting) -> np.ndarray:
-        """As CampaignModel._attribute, with the graph file's given values read once."""
-        world = self._world
-        if world.static is None or not world.usable or nodes is not world.static["nodes"]:
-            return super()._attribute(nodes, name, setting)
-        given = world.given.get(name)
-        if given is None:
-            values = dict(nx.get_node_attributes(world.graph, name))
-            given = world.given[name] = (np.array([i for i, node in enumerate(nodes)
-                                                   if node in values], dtype=np.int64),
-                                         np.array([values[node] for node in nodes
-                                                   if node in values], dtype=float))
-        stream = np.random.default_rng([self.seed, STREAM_ATTRIBUTES, ATTRIBUTES.index(name)])
-        values = sample_attribute(setting, len(nodes), stream)
-        values[given[0]] = given[1]
-        return values
-
-    def _build_population(self) -> Population:
-        world = self._world
-        if world.static is None or not world.usable:
-            population = super()._build_population()
-            if world.static is None and world.usable:
-                world.capture(population, self.department_members)
-            return population
-        spec = self.spec
-        nodes = world.static["nodes"]
-        peer = spec.on("peer")
-        population = Population(
-            **{**world.static, "champion": world.static["champion"].copy()},
-            trust=self._attribute(nodes, "trust_in_management",
-                                  spec.clinicians.trust_in_management),
-            threshold=self._attribute(nodes, "threshold", peer.threshold if peer else 0.0))
-        self.department_members = world.department_members
-        return population
+    world = _WORLDS.get(key)
+    if world is None:
+        world = _WORLDS[key] = StaffWorld.build(staff, seed)
+        while len(_WORLDS) > _WORLDS_KEPT:
+            _WORLDS.popitem(last=False)
+    _WORLDS.move_to_end(key)
+    return world
 
 
 # --- one task: a replicate × a block of design points --------------------------------
@@ -556,11 +415,12 @@ def _outcomes(summary: dict) -> dict[str, float]:
 
 
 def run_one(scenario: Scenario, seed: int, reuse: bool = True) -> RunResult:
-    """Run one design point: as `campaignsim.run`, with the replicate's world shared."""
+    """Run one design point: as `campaignsim.run`, with the replicate's world shared and,
+    for the vectorised engine, no per-clinician agent objects (nothing reads them)."""
     if not reuse:
         return run(scenario, seed=seed)
-    _install_world_sharing()
-    model = _SweepModel(scenario, seed, _world(scenario.staff, seed))
+    model = CampaignModel(scenario, seed, world=_world(scenario.staff, seed),
+                          clinician_agents=False)
     while model.running:
         model.step()
     return RunResult(model=model, summary=summarise(model))
@@ -618,32 +478,13 @@ class _Inline:
         pass
 
 
-def _mp_context():
-    """How worker processes start: fork on Linux while this process has one thread (no
-    re-import, so workers start at once); else a fork server that imports campaignsim once.
-
-    Named explicitly because importing some libraries changes the global default (Mesa 3.3's
-    batchrunner sets "spawn"), and spawn re-imports everything in every worker.
-    """
-    import multiprocessing
-
-    methods = multiprocessing.get_all_start_methods()
-    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    if "forkserver" in methods:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["campaignsim.sweep"])
-        return context
-    return multiprocessing.get_context("spawn")
-
-
 class _Processes:
     """A pool of worker processes on this machine."""
 
     def __init__(self, workers: int):
         self.slots = workers
         self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint,
-                                        mp_context=_mp_context())
+                                        mp_context=process_context())
         self.pool.submit(int).result()   # start the workers now, while this process is simple
 
     def start(self, tasks: list[Task]) -> _Window:
