@@ -10,8 +10,6 @@ the outcomes themselves.
 from __future__ import annotations
 
 import os
-import sys
-import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,18 +38,16 @@ def replicate_seeds(seed: int, replications: int) -> list[int]:
 
 
 def process_context():
-    """How worker processes start: fork on Linux while this process has one thread (no
-    re-import, so workers start at once); else a fork server that imports campaignsim once.
+    """How worker processes start: a fork server that imports campaignsim once, so each
+    worker starts quickly without re-importing everything (spawn) and without forking a
+    process that other libraries have made multi-threaded (fork).
 
-    Named explicitly because importing some libraries changes the global default (Mesa 3.3's
-    batchrunner sets "spawn"), and spawn re-imports everything in every worker.
+    Named explicitly because importing some libraries changes the global default (Mesa
+    3.3's batchrunner sets "spawn").
     """
     import multiprocessing
 
-    methods = multiprocessing.get_all_start_methods()
-    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    if "forkserver" in methods:
+    if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["campaignsim.sweep"])
         return context
