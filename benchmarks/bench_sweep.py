@@ -4,7 +4,7 @@ The baseline campaign in a hospital of 12 departments × 831 clinicians, 24 hybr
 6 managers (10,002 staff; clinician ties at a mean degree near 20, as in
 bench_engine.py), swept over hybrids' alignment (10 values) × capacity (10 values) ×
 10 replications = 1,000 runs, stored as `campaignsim sweep` stores them (runs.parquet and
-the time-series dataset). Prints the wall time, runs/s, the CPU time of the workers, the
+the time-series dataset). Prints the wall time, runs/s and the
 parent's peak memory. The goal is under 60 s on a 2-core
 machine.
 
