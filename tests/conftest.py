@@ -41,3 +41,20 @@ def write(path: Path, text: str) -> Path:
 def binomial_se(p: float, n: int) -> float:
     """Standard error of a share estimated from n independent Bernoulli(p) trials."""
     return math.sqrt(p * (1.0 - p) / n)
+
+
+#: A small campaign (3 departments of 40) for comparisons: broadcast, cascade peers,
+#: activation and erosion on.
+SMALL_CAMPAIGN = {
+    "weeks": 20,
+    "staff": {"departments": 3, "clinicians_per_department": 40, "hybrids_per_department": 1,
+              "managers": 2, "within_department_density": 0.2},
+    "broadcast": {"intensity": 0.03},
+    "peer": {"rule": "cascade", "q": 0.05},
+    "activation": {}, "erosion": {},
+}
+
+
+def small_campaign(**tables) -> Scenario:
+    """SMALL_CAMPAIGN with tables (and name) replaced."""
+    return validate_scenario({**SMALL_CAMPAIGN, **tables})

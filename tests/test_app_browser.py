@@ -296,8 +296,8 @@ def test_page_draws_network_and_curves_and_steps(app_url):
         press(browser, "Step")
         browser.wait_for("(document.querySelector('.campaignsim-week') || {}).textContent"
                          "?.startsWith('Week 1 of 52')", 30, "week 1")
-        browser.wait_for(f"""(() => {{ const i = document.querySelector('img.campaignsim-curves');
-                          return i && i.complete && i.naturalWidth > 0; }})()""", 15)
+        browser.wait_for("""(() => { const i = document.querySelector('img.campaignsim-curves');
+                          return i && i.complete && i.naturalWidth > 0; })()""", 15)
         deadline = time.monotonic() + 15
         while (after := image_stats(browser, "img.campaignsim-curves")) is None or \
                 after["hash"] == curves["hash"]:

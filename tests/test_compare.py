@@ -3,28 +3,14 @@
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from campaignsim.compare import compare, comparison_table, mean_ci, replicate_seeds
-from campaignsim.scenario import validate_scenario
 
-ROOT = Path(__file__).resolve().parents[1]
-SMALL = {
-    "weeks": 20,
-    "staff": {"departments": 3, "clinicians_per_department": 40, "hybrids_per_department": 1,
-              "managers": 2, "within_department_density": 0.2},
-    "broadcast": {"intensity": 0.03},
-    "peer": {"rule": "cascade", "q": 0.05},
-    "activation": {}, "erosion": {},
-}
-
-
-def small(**tables):
-    return validate_scenario({**SMALL, **tables})
+from conftest import ROOT, small_campaign as small
 
 
 def test_identical_scenarios_have_exactly_zero_paired_differences():

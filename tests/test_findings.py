@@ -8,22 +8,12 @@ import pytest
 from campaignsim import findings, load_scenario
 from campaignsim.compare import compare, comparison_table
 from campaignsim.findings import Metric, metric_table
-from campaignsim.scenario import validate_scenario
 
-from conftest import ROOT
-
-SMALL = {
-    "weeks": 20,
-    "staff": {"departments": 3, "clinicians_per_department": 40, "hybrids_per_department": 1,
-              "managers": 2, "within_department_density": 0.2},
-    "broadcast": {"intensity": 0.03},
-    "peer": {"rule": "cascade", "q": 0.05},
-    "activation": {}, "erosion": {},
-}
+from conftest import ROOT, small_campaign
 
 
 def small(name: str, **tables):
-    return validate_scenario({**SMALL, "name": name, **tables})
+    return small_campaign(name=name, **tables)
 
 
 @pytest.fixture(scope="module")
