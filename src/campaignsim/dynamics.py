@@ -250,8 +250,11 @@ def decide_all(model, week: Week) -> None:
                 model.peer_weight * (enrolled - peer.cynicism * (state == DISENGAGED)),
                 enrolled_weight_of])
             count, enrolled_weight = sums[:, 0], sums[:, 1]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(model.has_neighbours, count / model.weighted_degree, 0.0)
+        if model.everyone_has_neighbours:
+            share = count / model.weighted_degree
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(model.has_neighbours, count / model.weighted_degree, 0.0)
         hazards[CHANNEL["peer"]] = peer_hazard(peer.rule, share, count, pop.threshold, peer.q,
                                                model.has_neighbours)
         exposed_by_peers = enrolled_weight > 0
@@ -268,13 +271,14 @@ def decide_all(model, week: Week) -> None:
     alignment = approaches.hybrid_alignment[index]
     neighbour_fidelity = np.full(len(index), 1.0 - terms.sigma)
     if peer is not None:
-        # mean fidelity of the enrolled neighbours, only for those who enrol this week
-        # (row by row in CSR order, as the full product and the reference engine sum it)
-        rows = pop.adjacency[index]
-        fidelity_sum = rows @ (enrolled_weight_of * pop.fidelity)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            neighbour_fidelity = np.where(enrolled_weight[index] > 0,
-                                          fidelity_sum / enrolled_weight[index], 1.0 - terms.sigma)
+        # the enrolled neighbours' mean fidelity, only for those who enrol this week through
+        # a colleague (row by row in CSR order, as the reference engine sums it)
+        learns = np.flatnonzero((channel == CHANNEL["peer"]) | (channel == CHANNEL["champion"]))
+        learns = learns[enrolled_weight[index[learns]] > 0]
+        if len(learns):
+            rows = index[learns]
+            fidelity_sum = pop.adjacency[rows] @ (enrolled_weight_of * pop.fidelity)
+            neighbour_fidelity[learns] = fidelity_sum / enrolled_weight[rows]
     week.channel[index] = channel
     week.ownership[index] = enrolment_ownership(terms, channel, alignment)
     week.fidelity[index] = enrolment_fidelity(terms, channel, alignment, neighbour_fidelity)
@@ -302,8 +306,8 @@ def decide_all(model, week: Week) -> None:
     if terms.activation_on:
         activate = np.minimum(terms.activation_rate * pop.ownership, 1.0)
         new[is_enrolled & (u < erode + (1.0 - erode) * activate)] = ACTIVE
-        week.ideas[is_active] = (terms.ideas_rate * pop.ownership[is_active]
-                                 * week.idea_openness[pop.department[is_active]])
+        week.ideas = np.where(is_active, terms.ideas_rate * pop.ownership
+                              * week.idea_openness[pop.department], 0.0)
     if terms.recovery > 0:
         new[(state == DISENGAGED) & (u < terms.recovery)] = AWARE
     week.fatigue = next_fatigue(terms, pop.fatigue, push.tempo)

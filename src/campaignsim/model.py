@@ -185,6 +185,7 @@ class CampaignModel(mesa.Model):
             self.peer_weight = np.where(population.champion, champions.weight, 1.0)
         self.weighted_degree = population.adjacency @ self.peer_weight
         self.has_neighbours = np.diff(population.adjacency.indptr) > 0
+        self.everyone_has_neighbours = bool(self.has_neighbours.all())
 
     def _seed_clinicians(self) -> None:
         seeding, population = self.spec.seeding, self.population
