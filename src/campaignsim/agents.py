@@ -73,10 +73,11 @@ class HybridLeader(mesa.Agent):
             return
         chosen = self.choose_clinicians()
         settings = self.settings
-        resonance = self.model.population.resonance[chosen]
-        hazard = self.credibility * (self.alignment * resonance
-                                     + (1 - self.alignment) * settings.adapted_resonance)
-        self.model.approaches.by_hybrid(chosen, hazard, self.alignment)
+        if len(chosen):
+            resonance = self.model.population.resonance[chosen]
+            hazard = self.credibility * (self.alignment * resonance
+                                         + (1 - self.alignment) * settings.adapted_resonance)
+            self.model.approaches.by_hybrid(chosen, hazard, self.alignment)
         self.approached_last_week = len(chosen)
         target = settings.credibility_max * (1 - settings.legitimacy_cost * self.alignment)
         self.credibility += settings.credibility_rate * (target - self.credibility)

@@ -238,7 +238,7 @@ def decide_all(model, week: Week) -> None:
         hazards[CHANNEL["hybrid"]] = approaches.hybrid_hazard
     if approaches.any_champion:
         hazards[CHANNEL["champion"]] = approaches.champion_hazard
-    exposed_by_peers = False
+    exposed_by_peers = enrolled_weight = False
     peer = model.spec.on("peer")
     if peer is not None:
         enrolled = (state == ENROLLED) | (state == ACTIVE)
@@ -266,22 +266,9 @@ def decide_all(model, week: Week) -> None:
     open_to_enrol = state <= AWARE
     enrols = open_to_enrol & (u < probability)
     index = np.flatnonzero(enrols)
-    channel = pick_channel([0.0 if h is None else h[index] for h in hazards],
-                           u[index] / probability[index]) if len(index) else index
-    alignment = approaches.hybrid_alignment[index]
-    neighbour_fidelity = np.full(len(index), 1.0 - terms.sigma)
-    if peer is not None:
-        # the enrolled neighbours' mean fidelity, only for those who enrol this week through
-        # a colleague (row by row in CSR order, as the reference engine sums it)
-        learns = np.flatnonzero((channel == CHANNEL["peer"]) | (channel == CHANNEL["champion"]))
-        learns = learns[enrolled_weight[index[learns]] > 0]
-        if len(learns):
-            rows = index[learns]
-            fidelity_sum = pop.adjacency[rows] @ (enrolled_weight_of * pop.fidelity)
-            neighbour_fidelity[learns] = fidelity_sum / enrolled_weight[rows]
-    week.channel[index] = channel
-    week.ownership[index] = enrolment_ownership(terms, channel, alignment)
-    week.fidelity[index] = enrolment_fidelity(terms, channel, alignment, neighbour_fidelity)
+    if len(index):
+        _record_enrolments(model, week, hazards, index, u[index] / probability[index],
+                           enrolled_weight_of if peer is not None else None, enrolled_weight)
 
     new = week.new_state
     new[enrols] = ENROLLED
@@ -311,6 +298,27 @@ def decide_all(model, week: Week) -> None:
     if terms.recovery > 0:
         new[(state == DISENGAGED) & (u < terms.recovery)] = AWARE
     week.fatigue = next_fatigue(terms, pop.fatigue, push.tempo)
+
+
+def _record_enrolments(model, week: Week, hazards: list, index: np.ndarray, pick: np.ndarray,
+                       enrolled_weight_of, enrolled_weight) -> None:
+    """Channel, ownership and fidelity of this week's enrolments (rows `index`)."""
+    terms, pop, approaches = model.terms, model.population, model.approaches
+    channel = pick_channel([0.0 if h is None else h[index] for h in hazards], pick)
+    alignment = approaches.hybrid_alignment[index]
+    neighbour_fidelity = np.full(len(index), 1.0 - terms.sigma)
+    if enrolled_weight_of is not None:
+        # the enrolled neighbours' mean fidelity, only for those who enrol this week through
+        # a colleague (row by row in CSR order, as the reference engine sums it)
+        learns = np.flatnonzero((channel == CHANNEL["peer"]) | (channel == CHANNEL["champion"]))
+        learns = learns[enrolled_weight[index[learns]] > 0]
+        if len(learns):
+            rows = index[learns]
+            fidelity_sum = pop.adjacency[rows] @ (enrolled_weight_of * pop.fidelity)
+            neighbour_fidelity[learns] = fidelity_sum / enrolled_weight[rows]
+    week.channel[index] = channel
+    week.ownership[index] = enrolment_ownership(terms, channel, alignment)
+    week.fidelity[index] = enrolment_fidelity(terms, channel, alignment, neighbour_fidelity)
 
 
 def decide_one(model, week: Week, i: int) -> None:
