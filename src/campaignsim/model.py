@@ -51,6 +51,7 @@ class CampaignModel(mesa.Model):
         self.terms = Terms.of(scenario)
         self.week = None  # this week's shared inputs and decisions, while the week runs
         self._department_alignment = None
+        self._hybrids = None
         self._shock = None
         self.push = Push()
         self.ideas = 0.0
@@ -213,7 +214,10 @@ class CampaignModel(mesa.Model):
     @property
     def hybrids(self) -> list[HybridLeader]:
         """The hybrids still in post who campaign."""
-        return [h for h in self.agents_by_type.get(HybridLeader, []) if h.campaigning]
+        if self._hybrids is None:  # changes only when hybrids leave
+            self._hybrids = [h for h in self.agents_by_type.get(HybridLeader, [])
+                             if h.campaigning]
+        return self._hybrids
 
     @property
     def managers(self) -> list[Manager]:
@@ -248,7 +252,7 @@ class CampaignModel(mesa.Model):
         leaving = int(round(settings.leave_share * len(present)))
         for i in sorted(self.rng.choice(len(present), size=leaving, replace=False)):
             present[i].remove()
-        self._department_alignment = None
+        self._department_alignment = self._hybrids = None
 
     def step(self) -> None:
         """One week of the campaign."""

@@ -56,7 +56,7 @@ class Records:
         hybrids = model.hybrids
         self.hybrids[week] = len(hybrids)
         if hybrids:
-            self.credibility[week] = np.mean([h.credibility for h in hybrids])
+            self.credibility[week] = sum(h.credibility for h in hybrids) / len(hybrids)
         self.last_week = week
 
     def timeseries(self) -> pd.DataFrame:
