@@ -51,7 +51,7 @@ class CampaignModel(mesa.Model):
         self.terms = Terms.of(scenario)
         self.week = None  # this week's shared inputs and decisions, while the week runs
         self._department_alignment = None
-        self._hybrids = None
+        self._hybrids = self._managers = None
         self._shock = None
         self.push = Push()
         self.ideas = 0.0
@@ -221,7 +221,10 @@ class CampaignModel(mesa.Model):
 
     @property
     def managers(self) -> list[Manager]:
-        return list(self.agents_by_type.get(Manager, []))
+        """The managers (they stay for the whole campaign)."""
+        if self._managers is None:
+            self._managers = list(self.agents_by_type.get(Manager, []))
+        return self._managers
 
     def department_alignment(self) -> np.ndarray:
         """Mean alignment of each department's present hybrids (1 where none)."""
