@@ -392,7 +392,9 @@ def commit_week(model, week: Week) -> None:
     pop = model.population
     index = np.flatnonzero(week.channel >= 0)
     pop.state[:] = week.new_state
-    pop.enrol(index, week.number, week.channel[index], week.ownership[index], week.fidelity[index])
+    if len(index):
+        pop.enrol(index, week.number, week.channel[index], week.ownership[index],
+                  week.fidelity[index])
     model.ideas += float(np.sum(week.ideas))
     if week.fatigue is not pop.fatigue:
         pop.fatigue[:] = week.fatigue
