@@ -15,8 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .agents import ACTIVE, AWARE, DISENGAGED, ENROLLED, UNAWARE
-from .rules import (CHANNEL, enrol_probability, enrolment_fidelity, enrolment_ownership,
-                    erosion_hazard, next_fatigue, peer_hazard, pick_channel)
+from .rules import (CHANNEL, Terms, commitment, enrol_probability, enrolment_fidelity,
+                    enrolment_ownership, erosion_hazard, next_fatigue, peer_hazard, pick_channel)
 from .scenario import CHANNELS, Scenario
 
 
@@ -75,6 +75,7 @@ class Population:
     trust: np.ndarray             # trust in management, [0, 1]
     threshold: np.ndarray         # peer threshold, [0, 1]
     adjacency: sp.csr_matrix      # clinician–clinician ties (symmetric, 0/1)
+    terms: Terms                  # the scenario's constants (for what enrolment fixes)
     state: np.ndarray = field(init=False)
     ownership: np.ndarray = field(init=False)
     fidelity: np.ndarray = field(init=False)
@@ -92,6 +93,8 @@ class Population:
         self.enrolled_week = np.full(n, -1, dtype=np.int32)
         self.fatigue = np.zeros(n)
         self.resonance = np.zeros(n)
+        self.erosion_base = np.zeros(n)   # fixed at enrolment with ownership (rules.commitment)
+        self.activation = np.zeros(n)     # weekly activation probability, likewise
         self.enrolments = np.zeros(len(CHANNELS), dtype=np.int64)  # cumulative, by channel
 
     def __len__(self) -> int:
@@ -108,6 +111,8 @@ class Population:
         self.enrolments += np.bincount(codes, minlength=len(CHANNELS))
         self.ownership[index] = ownership
         self.fidelity[index] = fidelity
+        self.erosion_base[index], self.activation[index] = commitment(self.terms,
+                                                                      self.ownership[index])
 
 
 class Approaches:
@@ -286,13 +291,12 @@ def decide_all(model, week: Week) -> None:
     is_enrolled, is_active = state == ENROLLED, state == ACTIVE
     erode = 0.0
     if terms.erosion_rate > 0:
-        erode = erosion_hazard(terms, pop.ownership, pop.fatigue, is_active)
+        erode = erosion_hazard(terms, pop.erosion_base, pop.fatigue, is_active)
         erodes = (is_enrolled | is_active) & (u < erode)
         new[erodes] = DISENGAGED
         is_enrolled &= ~erodes
     if terms.activation_on:
-        activate = np.minimum(terms.activation_rate * pop.ownership, 1.0)
-        new[is_enrolled & (u < erode + (1.0 - erode) * activate)] = ACTIVE
+        new[is_enrolled & (u < erode + (1.0 - erode) * pop.activation)] = ACTIVE
         week.ideas = np.where(is_active, terms.ideas_rate * pop.ownership
                               * week.idea_openness[pop.department], 0.0)
     if terms.recovery > 0:
@@ -372,8 +376,8 @@ def decide_one(model, week: Week, i: int) -> None:
         elif state == UNAWARE and (week.campaign_exposure or approaches.touched[i] or exposed_by_peers):
             new_state = AWARE
     elif state in (ENROLLED, ACTIVE):
-        erode = erosion_hazard(terms, pop.ownership[i], pop.fatigue[i], state == ACTIVE)
-        activate = min(terms.activation_rate * pop.ownership[i], 1.0)
+        erode = erosion_hazard(terms, pop.erosion_base[i], pop.fatigue[i], state == ACTIVE)
+        activate = pop.activation[i]
         if state == ACTIVE and terms.activation_on:
             week.ideas[i] = (terms.ideas_rate * pop.ownership[i]
                              * week.idea_openness[pop.department[i]])

@@ -107,6 +107,7 @@ class CampaignModel(mesa.Model):
             trust=self._attribute("trust_in_management", self.spec.clinicians.trust_in_management),
             threshold=self._attribute("threshold", peer.threshold if peer else 0.0),
             adjacency=world.adjacency,
+            terms=self.terms,
         )
 
     def _attribute(self, name: str, setting) -> np.ndarray:

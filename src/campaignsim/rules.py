@@ -82,9 +82,17 @@ def enrolment_fidelity(terms: Terms, channel, alignment, neighbour_fidelity):
     return np.where(peer_like & terms.peer_on, neighbour_fidelity, fidelity)
 
 
-def erosion_hazard(terms: Terms, ownership, fatigue, active):
-    """Weekly erosion: rate·(1 − ownership)·(1 + fatigue), × active_factor for the active."""
-    erode = terms.erosion_rate * (1.0 - ownership) * (1.0 + fatigue)
+def commitment(terms: Terms, ownership):
+    """What ownership, fixed at enrolment, fixes with it: the erosion hazard before fatigue,
+    rate·(1 − ownership), and the weekly activation probability, min(a·ownership, 1)."""
+    return (terms.erosion_rate * (1.0 - ownership),
+            np.minimum(terms.activation_rate * ownership, 1.0))
+
+
+def erosion_hazard(terms: Terms, erosion_base, fatigue, active):
+    """Weekly erosion: rate·(1 − ownership)·(1 + fatigue), × active_factor for the active
+    (`erosion_base` is the first part, from `commitment`)."""
+    erode = erosion_base * (1.0 + fatigue) if terms.fatigue_on else erosion_base
     return np.where(active, erode * terms.erosion_active_factor, erode)
 
 
