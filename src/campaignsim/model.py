@@ -187,7 +187,8 @@ class CampaignModel(mesa.Model):
             self.peer_weight = np.where(population.champion, champions.weight, 1.0)
         self.weighted_degree = population.adjacency @ self.peer_weight
         self.has_neighbours = np.diff(population.adjacency.indptr) > 0
-        self.everyone_has_neighbours = bool(self.has_neighbours.all())
+        # every clinician has ties of positive weight: peer shares need no guarded division
+        self.everyone_has_neighbours = bool((self.weighted_degree > 0).all())
 
     def _seed_clinicians(self) -> None:
         seeding, population = self.spec.seeding, self.population
