@@ -276,10 +276,10 @@ def test_bad_input_exit_2_one_message_nothing_written(case, tmp_path, capsys, mo
     weeks = 26
     if case == "too-large-for-disk":
         weeks = 1040
-        monkeypatch.setattr("campaignsim.sweep._free_bytes", lambda folder: 10 * 1024 ** 3)
+        monkeypatch.setattr("campaignsim.sweep.store._free_bytes", lambda folder: 10 * 1024 ** 3)
     if case == "large-needs-yes":
         replications = 100_000      # 200,000 runs × 52 weeks ≈ 0.3 GB: over half the "disk"
-        monkeypatch.setattr("campaignsim.sweep._free_bytes", lambda folder: 400 * 1024 ** 2)
+        monkeypatch.setattr("campaignsim.sweep.store._free_bytes", lambda folder: 400 * 1024 ** 2)
     file = sweep_file(tmp_path, "bad", replications=replications, grid=grid, weeks=weeks)
     options = [o.replace("PORT", str(_closed_port())) for o in options]
     out = tmp_path / "out"

@@ -1,0 +1,280 @@
+"""The resumable Parquet store of a sweep folder: the manifest, committed chunks of runs
+and their time series, consolidation into runs.parquet, the folder lock, the check that a
+folder holds this sweep (or nothing), and the disk-space check.
+
+Every file is written to a temporary name and renamed, and a chunk is committed by its runs
+file, so a sweep killed at any moment leaves a folder that the next run resumes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..results_io import MANIFEST, atomic_write
+from ..scenario import STATES, ScenarioError
+from .design import Design, SweepPlan, _error
+
+KIND = "sweep"
+RUNS_FILE = "runs.parquet"
+PARTS_DIR = "runs-parts"
+TIMESERIES_DIR = "timeseries"
+LOCK_FILE = ".lock"
+#: Ask for --yes above this estimated size, or above half of the free disk space.
+LARGE_BYTES = 2 * 1024 ** 3
+
+
+def _runs_schema(paths_kinds: list[tuple[str, str]], outcomes: list[str]):
+    import pyarrow as pa
+
+    types = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "str": pa.string(),
+             "json": pa.string()}
+    fields = [pa.field("point", pa.int64()), pa.field("replicate", pa.int64()),
+              pa.field("seed", pa.int64())]
+    fields += [pa.field(path, types[kind]) for path, kind in paths_kinds]
+    fields += [pa.field(name, pa.float64()) for name in outcomes]
+    return pa.schema(fields)
+
+
+def _cell(value: Any, kind: str):
+    if kind == "json":
+        return json.dumps(value, sort_keys=True)
+    if kind == "float":
+        return float(value)
+    return value
+
+
+def _write_parquet(table, path: Path) -> None:
+    """Write a Parquet file atomically and durably: a temporary file, flushed to disk,
+    renamed into place, and the folder's entry flushed too."""
+    import pyarrow.parquet as pq
+
+    def write(temporary: Path) -> None:
+        pq.write_table(table, temporary, compression="zstd")
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+
+    atomic_write(path, write)
+    with contextlib.suppress(OSError):   # not every system can open a folder
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+class Store:
+    """A sweep folder: committed chunks of runs, their time series, the manifest."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.parts = self.folder / PARTS_DIR
+        self.timeseries = self.folder / TIMESERIES_DIR
+        self.session = uuid.uuid4().hex[:8]
+        self.counter = 0
+
+    # reading -----------------------------------------------------------------------
+
+    def manifest(self) -> dict | None:
+        try:
+            return json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def part_files(self) -> list[Path]:
+        return sorted(self.parts.glob("part-*.parquet")) if self.parts.is_dir() else []
+
+    def committed(self) -> tuple[set[tuple[int, int]], set[str]]:
+        """(point, replicate) of every stored run, and the ids of the stored chunks."""
+        import pyarrow.parquet as pq
+
+        done: set[tuple[int, int]] = set()
+        chunks: set[str] = set()
+        runs_file = self.folder / RUNS_FILE
+        if runs_file.is_file():
+            table = pq.read_table(runs_file, columns=["point", "replicate"])
+            done.update(zip(table["point"].to_pylist(), table["replicate"].to_pylist()))
+            metadata = pq.read_schema(runs_file).metadata or {}
+            chunks.update(json.loads(metadata.get(b"campaignsim.chunks", b"[]")))
+        for part in self.part_files():
+            try:
+                table = pq.read_table(part, columns=["point", "replicate"])
+            except Exception:   # damaged (a power cut before the disk had it): not committed
+                part.replace(part.with_name(f".{part.name}.damaged"))
+                continue
+            done.update(zip(table["point"].to_pylist(), table["replicate"].to_pylist()))
+            chunks.add(part.stem)
+        return done, chunks
+
+    def tidy(self) -> None:
+        """Remove what an interrupted writer left: temporary files, and time-series parts
+        of chunks whose runs were never committed."""
+        _, chunks = self.committed()
+        for folder in (self.folder, self.parts, *self._partitions()):
+            if folder.is_dir():
+                for temporary in folder.glob(".*.tmp"):
+                    temporary.unlink(missing_ok=True)
+        for partition in self._partitions():
+            for part in partition.glob("part-*.parquet"):
+                if part.stem not in chunks:
+                    part.unlink(missing_ok=True)
+
+    def _partitions(self) -> list[Path]:
+        return sorted(self.timeseries.glob("replicate=*")) if self.timeseries.is_dir() else []
+
+    # writing -----------------------------------------------------------------------
+
+    def write_chunk(self, results: list[tuple[int, int, int, dict, np.ndarray]],
+                    design: Design) -> None:
+        """Write buffered runs (point, replicate, seed, outcomes, counts) as one chunk:
+        time series first, the runs rows last (their file commits the chunk)."""
+        import pyarrow as pa
+
+        if not results:
+            return
+        self.counter += 1
+        chunk = f"part-{self.session}-{self.counter:05d}"
+        results = sorted(results, key=lambda r: (r[1], r[0]))
+        for replicate, group in itertools.groupby(results, key=lambda r: r[1]):
+            group = list(group)
+            points = np.concatenate([np.full(c.size, p, dtype=np.int64) for p, _, _, _, c in group])
+            weeks = np.concatenate([np.repeat(np.arange(c.shape[0], dtype=np.int32), c.shape[1])
+                                    for *_, c in group])
+            states = np.concatenate([np.tile(np.arange(c.shape[1], dtype=np.int8), c.shape[0])
+                                     for *_, c in group])
+            counts = np.concatenate([c.ravel() for *_, c in group])
+            table = pa.table({
+                "point": points, "week": weeks,
+                "state": pa.DictionaryArray.from_arrays(pa.array(states, pa.int8()),
+                                                        pa.array(list(STATES))),
+                "count": counts.astype(np.int64)})
+            _write_parquet(table, self.timeseries / f"replicate={replicate}" / f"{chunk}.parquet")
+        outcomes = list(dict.fromkeys(k for r in results for k in r[3]))
+        kinds = [(p.path, p.kind) for p in design.parameters]
+        schema = _runs_schema(kinds, outcomes)
+        columns: dict[str, list] = {name: [] for name in schema.names}
+        for point, replicate, seed, outcome, _ in results:
+            columns["point"].append(point)
+            columns["replicate"].append(replicate)
+            columns["seed"].append(seed)
+            for (path, kind), value in zip(kinds, design.points[point]):
+                columns[path].append(_cell(value, kind))
+            for name in outcomes:
+                columns[name].append(outcome.get(name, np.nan))
+        _write_parquet(pa.table(columns, schema=schema), self.parts / f"{chunk}.parquet")
+
+    def consolidate(self) -> int:
+        """Merge runs.parquet and the committed parts into runs.parquet (sorted by point and
+        replicate, one row per run), then remove the parts. Returns the number of rows."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        tables, chunks = [], []
+        runs_file = self.folder / RUNS_FILE
+        if runs_file.is_file():
+            tables.append(pq.read_table(runs_file))
+            metadata = pq.read_schema(runs_file).metadata or {}
+            chunks += json.loads(metadata.get(b"campaignsim.chunks", b"[]"))
+        parts = self.part_files()
+        for part in parts:
+            tables.append(pq.read_table(part))
+            chunks.append(part.stem)
+        if not tables:
+            return 0
+        table = pa.concat_tables([t.replace_schema_metadata(None) for t in tables],
+                                 promote_options="permissive")
+        keys = np.asarray(table["point"]) * (1 << 32) + np.asarray(table["replicate"])
+        _, first = np.unique(keys, return_index=True)     # sorted by (point, replicate)
+        table = table.take(pa.array(first))
+        table = table.replace_schema_metadata({"campaignsim.chunks": json.dumps(sorted(set(chunks)))})
+        _write_parquet(table, runs_file)
+        for part in parts:
+            part.unlink(missing_ok=True)
+        if self.parts.is_dir():
+            for leftover in self.parts.glob(".part-*"):   # damaged or temporary files
+                leftover.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.parts.rmdir()
+        return table.num_rows
+
+
+@contextlib.contextmanager
+def _locked(folder: Path):
+    """Hold an exclusive lock on the folder while a sweep writes to it."""
+    try:
+        import fcntl
+    except ImportError:   # not POSIX: no lock
+        yield
+        return
+    handle = open(folder / LOCK_FILE, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise ScenarioError(folder, "--out", "another sweep is writing to this folder "
+                                "now; wait for it or choose another --out") from None
+        yield
+    finally:
+        handle.close()
+
+
+def _claim(folder: Path, identity: str) -> dict | None:
+    """The folder's manifest if it holds this sweep; None if the folder is free."""
+    if not folder.exists():
+        return None
+    if not folder.is_dir():
+        raise ScenarioError(folder, "--out", "exists and is not a folder")
+    contents = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    if not contents:
+        return None
+    existing = Store(folder).manifest()
+    if existing is None:
+        raise ScenarioError(folder, "--out", "folder holds files that campaignsim did not "
+                            "write; choose another --out")
+    if existing.get("kind") != KIND or existing.get("identity") != identity:
+        what = (f"a {existing.get('kind', 'run')} of {existing.get('scenario', '?')}"
+                if existing.get("kind") != KIND
+                else f"another sweep ({existing.get('scenario', '?')}: the scenario or its "
+                     "design differs from this one)")
+        raise ScenarioError(folder, "--out", f"folder holds {what}; results of different "
+                            "sweeps are never mixed: choose another --out, or delete the "
+                            "folder to start again")
+    return existing
+
+
+def _free_bytes(folder: Path) -> int:
+    probe = folder
+    while not probe.exists():
+        probe = probe.parent
+    return shutil.disk_usage(probe).free
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
+
+
+def check_disk(plan: SweepPlan, folder: Path, yes: bool) -> int:
+    """Refuse a design too large for the disk; ask for `yes` above a large size."""
+    runs, estimate = plan.runs, plan.estimated_bytes()
+    free = _free_bytes(folder)
+    if estimate > free:
+        raise _error(plan, "sweep", f"the design's {runs:,} runs need about {_size(estimate)} "
+                     f"in {folder}, more than the {_size(free)} free on that disk; make the "
+                     "design smaller (fewer points, replications or weeks)")
+    if not yes and (estimate > LARGE_BYTES or estimate > free / 2):
+        raise _error(plan, "sweep", f"the design's {runs:,} runs will write about "
+                     f"{_size(estimate)} to {folder} ({_size(free)} free); pass --yes to go "
+                     "ahead")
+    return estimate
