@@ -37,10 +37,11 @@ def replicate_seeds(seed: int, replications: int) -> list[int]:
     return [int(np.random.SeedSequence([seed, i]).generate_state(1)[0]) for i in range(replications)]
 
 
-def process_context():
-    """How worker processes start: a fork server that imports campaignsim once, so each
-    worker starts quickly without re-importing everything (spawn) and without forking a
-    process that other libraries have made multi-threaded (fork).
+def process_context(preload: str = __name__):
+    """How worker processes start: a fork server that imports `preload` (the module whose
+    functions the workers run) once, so each worker starts quickly without re-importing
+    everything (spawn) and without forking a process that other libraries have made
+    multi-threaded (fork).
 
     Named explicitly because importing some libraries changes the global default (Mesa
     3.3's batchrunner sets "spawn").
@@ -49,7 +50,7 @@ def process_context():
 
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["campaignsim.sweep"])
+        context.set_forkserver_preload([preload])
         return context
     return multiprocessing.get_context("spawn")
 

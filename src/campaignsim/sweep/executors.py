@@ -58,7 +58,7 @@ class _Processes:
     def __init__(self, workers: int):
         self.slots = workers
         self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint,
-                                        mp_context=process_context())
+                                        mp_context=process_context("campaignsim.sweep.tasks"))
         self.pool.submit(int).result()   # start the workers now, while this process is simple
 
     def start(self, tasks: list[Task]) -> _Window:
