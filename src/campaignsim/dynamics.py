@@ -255,7 +255,7 @@ def decide_all(model, week: Week) -> None:
                 model.peer_weight * (enrolled - peer.cynicism * (state == DISENGAGED)),
                 enrolled_weight_of])
             count, enrolled_weight = sums[:, 0], sums[:, 1]
-        if model.everyone_has_neighbours:
+        if model.weighted_degrees_positive:
             share = count / model.weighted_degree
         else:
             with np.errstate(invalid="ignore", divide="ignore"):

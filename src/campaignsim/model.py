@@ -188,7 +188,7 @@ class CampaignModel(mesa.Model):
         self.weighted_degree = population.adjacency @ self.peer_weight
         self.has_neighbours = np.diff(population.adjacency.indptr) > 0
         # every clinician has ties of positive weight: peer shares need no guarded division
-        self.everyone_has_neighbours = bool((self.weighted_degree > 0).all())
+        self.weighted_degrees_positive = bool((self.weighted_degree > 0).all())
 
     def _seed_clinicians(self) -> None:
         seeding, population = self.spec.seeding, self.population
