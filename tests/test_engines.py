@@ -71,7 +71,7 @@ def test_every_mechanism_together(rule):
     result = assert_same_run(tables, seed=11)
     summary = result.summary
     # the comparison is not vacuous: the run used many channels and transitions
-    used = [c for c, v in summary["enrolments_by_channel"].items() if v]
+    used = [c for c, v in summary["hazard_share_enrolments"].items() if v]
     assert len(used) >= 5
     assert summary["disengaged_share"] > 0 and summary["active_share"] > 0
 
