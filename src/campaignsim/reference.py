@@ -85,42 +85,58 @@ class ReferenceWeek:
             hazards[PEER] = neighbours.hazard
 
         decision = Decision(state=state, fatigue=self._next_fatigue(fatigue))
-        erosion, activation = spec.on("erosion"), spec.on("activation")
         if state in (UNAWARE, AWARE):
-            stays = 1.0
-            for hazard in hazards:
-                stays = stays * (1.0 - hazard)
-            probability = 1.0 - stays
-            if u < probability:
-                self._enrol(decision, i, hazards, u, probability, sigma, neighbours)
-            elif push.mandate and u - probability < (1.0 - probability) * (
-                    push.mandate * spec.mandate.backlash * (1.0 - float(population.trust[i]))):
-                decision.state = DISENGAGED  # §7.10 backlash, probability b given no enrolment
-            elif state == UNAWARE and (push.broadcast + push.event + push.mandate > 0
-                                       or approaches.hybrid_touched[i]
-                                       or approaches.champion_hazard[i] > 0
-                                       or (neighbours is not None and neighbours.enrolled > 0)):
-                decision.state = AWARE
-        elif state in (ENROLLED, ACTIVE):  # §7.11, from the ownership fixed at enrolment
-            ownership = float(population.ownership[i])
-            erode = 0.0
-            if erosion is not None:
-                erode = erosion.rate * (1.0 - ownership)
-                if spec.on("fatigue"):
-                    erode = erode * (1.0 + fatigue)
-                if state == ACTIVE:
-                    erode = erode * erosion.active_factor
-            if u < erode:
-                decision.state = DISENGAGED
-            elif state == ENROLLED and activation is not None and \
-                    u < erode + (1.0 - erode) * min(activation.rate * ownership, 1.0):
-                decision.state = ACTIVE
-            if state == ACTIVE and activation is not None:  # §7.12
-                decision.ideas = activation.ideas_rate * ownership * self._idea_openness(
-                    sigma, int(population.department[i]))
-        elif state == DISENGAGED and erosion is not None and u < erosion.recovery:
-            decision.state = AWARE
+            self._open(decision, i, hazards, u, sigma, neighbours)
+        elif state in (ENROLLED, ACTIVE):
+            self._committed(decision, i, u, sigma, fatigue)
+        elif state == DISENGAGED:
+            erosion = spec.on("erosion")
+            if erosion is not None and u < erosion.recovery:
+                decision.state = AWARE  # §7.11 recovery
         self.decisions[i] = decision
+
+    def _open(self, decision: Decision, i: int, hazards: list, u: float, sigma: float,
+              neighbours: Neighbours | None) -> None:
+        """§7.8–§7.10 for the unaware and aware: enrol, else backlash, else awareness."""
+        spec, push, approaches = self.model.spec, self.model.push, self.model.approaches
+        stays = 1.0
+        for hazard in hazards:
+            stays = stays * (1.0 - hazard)
+        probability = 1.0 - stays
+        trust = float(self.model.population.trust[i])
+        if u < probability:
+            self._enrol(decision, i, hazards, u, probability, sigma, neighbours)
+        elif push.mandate and u - probability < (1.0 - probability) * (
+                push.mandate * spec.mandate.backlash * (1.0 - trust)):
+            decision.state = DISENGAGED  # backlash: probability b given no enrolment
+        elif decision.state == UNAWARE and (
+                push.broadcast + push.event + push.mandate > 0 or approaches.hybrid_touched[i]
+                or approaches.champion_hazard[i] > 0
+                or (neighbours is not None and neighbours.enrolled > 0)):
+            decision.state = AWARE
+
+    def _committed(self, decision: Decision, i: int, u: float, sigma: float,
+                   fatigue: float) -> None:
+        """§7.11–§7.12 for the enrolled and active, from the ownership fixed at enrolment:
+        erosion, else activation (the enrolled only); ideas from the active."""
+        spec = self.model.spec
+        erosion, activation = spec.on("erosion"), spec.on("activation")
+        ownership = float(self.model.population.ownership[i])
+        erode = 0.0
+        if erosion is not None:
+            erode = erosion.rate * (1.0 - ownership)
+            if spec.on("fatigue"):
+                erode = erode * (1.0 + fatigue)
+            if decision.state == ACTIVE:
+                erode = erode * erosion.active_factor
+        if activation is not None and decision.state == ACTIVE:
+            decision.ideas = activation.ideas_rate * ownership * self._idea_openness(
+                sigma, int(self.model.population.department[i]))
+        if u < erode:
+            decision.state = DISENGAGED
+        elif decision.state == ENROLLED and activation is not None and \
+                u < erode + (1.0 - erode) * min(activation.rate * ownership, 1.0):
+            decision.state = ACTIVE
 
     def _resonance(self, sigma: float, trust: float) -> float:
         """§7.3: ρ = clip(σ + (1 − σ)·τ + S(t), 0, 1), S(t) = size·2^(−(t − k)/half_life)."""
