@@ -11,9 +11,9 @@ mistake was made in both. `test_a_wrong_rule_breaks_the_equivalence` shows it.
 
 Floating point: both evaluate every formula in the same order (the peer sums run over
 each clinician's ties in CSR order, as scipy's sparse product does; products and
-cumulative sums of the channel hazards run in channel order; the week's ideas are summed
-by numpy over all clinicians; the running sums of ownership and fidelity at enrolment are
-exactly rounded by math.fsum), so they agree exactly, not approximately. The one place
+cumulative sums of the channel hazards run in channel order; the week's ideas and the
+ownership and fidelity of the week's enrolments are summed by numpy over arrays in
+clinician order), so they agree exactly, not approximately. The one place
 where numpy rounds differently is `pow` on AVX-512 CPUs (its vectorised loop and its
 scalar path differ in the last bit for about 5 % of inputs); the cascade hazard therefore
 goes through numpy's array loop for one clinician too. Without that, a flipped draw

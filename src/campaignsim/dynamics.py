@@ -10,7 +10,6 @@ are in docs/model.md.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -122,9 +121,10 @@ class Population:
         self.erosion_base[index], self.activation[index] = commitment(self.terms,
                                                                       self.ownership[index])
         campaign = codes != CHANNEL["seed"]
-        # fsum is exactly rounded: the totals do not depend on the order of summation
-        self.ownership_at_enrolment += math.fsum(self.ownership[index][campaign])
-        self.fidelity_at_enrolment += math.fsum(self.fidelity[index][campaign])
+        # numpy's pairwise sum of the week's enrolments in index order (the reference
+        # engine sums the same array the same way)
+        self.ownership_at_enrolment += float(np.sum(self.ownership[index][campaign]))
+        self.fidelity_at_enrolment += float(np.sum(self.fidelity[index][campaign]))
 
 
 class Approaches:
@@ -322,9 +322,9 @@ def _record_enrolments(model, week: Week, hazards: list, index: np.ndarray, pick
                        enrolled_weight_of, enrolled_weight) -> None:
     """Channel, ownership and fidelity of this week's enrolments (rows `index`)."""
     terms, pop, approaches = model.terms, model.population, model.approaches
-    channel = pick_channel([0.0 if h is None else h[index] for h in hazards], pick)
-    week.needed += needed_counts([None if h is None else h[index] for h in hazards],
-                                 week.draws[index])
+    hazards = [None if h is None else h[index] for h in hazards]  # of these rows only
+    channel = pick_channel([0.0 if h is None else h for h in hazards], pick)
+    week.needed += needed_counts(hazards, week.draws[index])
     alignment = approaches.hybrid_alignment[index]
     neighbour_fidelity = np.full(len(index), 1.0 - terms.sigma)
     if enrolled_weight_of is not None:

@@ -14,7 +14,8 @@ formulas below are written in the order of docs/model.md, which the vectorised r
 follow too: products and cumulative sums of channel hazards in channel order, neighbour
 sums over the clinician's ties in CSR order (the order of scipy's sparse product), the
 cascade's power through numpy's array loop (see `_cascade_hazard`), and the week's ideas
-summed by numpy (pairwise summation) over all clinicians in index order.
+and the ownership and fidelity of the week's enrolments summed by numpy (pairwise
+summation) over arrays in clinician index order.
 """
 
 from __future__ import annotations
@@ -275,10 +276,11 @@ class ReferenceWeek:
                 population.needed[c] += 1
             campaign_ownership.append(decision.ownership)
             campaign_fidelity.append(decision.fidelity)
-        # fsum is exactly rounded, so the running totals do not depend on summation order
-        population.ownership_at_enrolment += math.fsum(campaign_ownership)
-        population.fidelity_at_enrolment += math.fsum(campaign_fidelity)
-        model.ideas += float(np.sum(ideas))  # numpy's pairwise sum, as the vectorised engine
+        # numpy's pairwise sums over the same arrays in the same order as the vectorised
+        # engine's (a plain running sum could differ in the last bit)
+        population.ownership_at_enrolment += float(np.sum(np.array(campaign_ownership)))
+        population.fidelity_at_enrolment += float(np.sum(np.array(campaign_fidelity)))
+        model.ideas += float(np.sum(ideas))
 
 
 @dataclass(frozen=True)
