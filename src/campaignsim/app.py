@@ -492,7 +492,11 @@ def curves_figure(model: CampaignModel) -> Figure:
                             linewidth=1.3, linestyle="--")
     by_channel.set(xlim=(0, model.spec.weeks), ylim=(0, max(10, channels.max() * 1.1)),
                    xlabel="week", ylabel="enrolments so far",
-                   title="Enrolments by channel: hazard share (solid), needed it (dashed)")
+                   title="Enrolments by channel")
+    if channels.any():  # the two kinds of credit, as legend entries
+        by_channel.plot([], [], color="grey", linewidth=2, label="share of the hazard")
+        by_channel.plot([], [], color="grey", linewidth=1.3, linestyle="--",
+                        label="needed the channel")
     if channels.any():
         by_channel.legend(fontsize=7.5, loc="best", framealpha=0.85)
     for axes in (by_state, by_channel):
