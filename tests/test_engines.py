@@ -21,14 +21,16 @@ would need u to fall within one ulp of the hazard: about 1e-16 per decision, but
 would not show it, so we removed it.
 """
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import campaignsim
-from campaignsim import dynamics
+from campaignsim import dynamics, rules
 from campaignsim.agents import Clinician
+from campaignsim.model import CampaignModel
 from campaignsim.scenario import validate_scenario
 
 SCENARIOS = sorted(Path("scenarios").glob("*.toml"))
@@ -120,11 +122,16 @@ def test_every_bundled_scenario_identical_under_both_engines(path):
     assert result.summary["campaign_enrolments"] > 0
 
 
-def _broken_ownership(terms, channel, alignment):
-    return np.zeros(np.shape(channel)) + 0.5  # every channel's ownership 0.5, no co-design
+def _ownership_without_codesign(terms, channel, alignment):
+    return rules.enrolment_ownership(replace(terms, codesign_boost=0.0), channel, alignment)
 
 
-def _broken_fatigue(terms, fatigue, tempo):
+def _fidelity_ignoring_alignment(terms, channel, alignment, neighbour_fidelity):
+    return rules.enrolment_fidelity(terms, channel, np.ones(np.shape(alignment)),
+                                    neighbour_fidelity)
+
+
+def _fatigue_recovery_inverted(terms, fatigue, tempo):
     return np.clip(fatigue * terms.fatigue_recovery + terms.fatigue_load * tempo, 0.0, 1.0)
 
 
@@ -132,13 +139,37 @@ def _sum_not_product(hazards):
     return np.minimum(sum(hazards), 1.0)  # min(Σh, 1) instead of 1 − Π(1 − h)
 
 
-@pytest.mark.parametrize("rule, wrong", [("enrolment_ownership", _broken_ownership),
-                                         ("next_fatigue", _broken_fatigue),
-                                         ("enrol_probability", _sum_not_product)])
-def test_a_wrong_rule_breaks_the_equivalence(monkeypatch, rule, wrong):
-    """The equivalence test can fail: a formula of rules.py written wrong (in the vectorised
-    engine only, as dynamics uses it) makes the two engines disagree. Before the reference
-    engine was written independently, both engines called these functions and agreed."""
-    monkeypatch.setattr(dynamics, rule, wrong)
+def _activation_from_disownership(terms, ownership):
+    return rules.commitment(terms, 1.0 - ownership)
+
+
+def _needed_when_not(hazards, draw):
+    return rules.needed_counts(hazards, 1.0 - draw)
+
+
+def _idea_openness_inverted(model):
+    return 1.0 - CampaignModel._mean_department_alignment(model)
+
+
+WRONG_RULES = {  # what is wrong: (where the vectorised engine reads it, name, wrong version)
+    "co-design boost removed": (dynamics, "enrolment_ownership", _ownership_without_codesign),
+    "hybrid fidelity ignores alignment": (dynamics, "enrolment_fidelity",
+                                          _fidelity_ignoring_alignment),
+    "fatigue recovery inverted": (dynamics, "next_fatigue", _fatigue_recovery_inverted),
+    "channels combined as min(sum h, 1)": (dynamics, "enrol_probability", _sum_not_product),
+    "erosion and activation from 1 - ownership": (dynamics, "commitment",
+                                                  _activation_from_disownership),
+    "necessary channels from 1 - u": (dynamics, "needed_counts", _needed_when_not),
+    "idea openness inverted": (CampaignModel, "department_alignment", _idea_openness_inverted),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(WRONG_RULES))
+def test_a_wrong_rule_breaks_the_equivalence(monkeypatch, mistake):
+    """The equivalence test can fail: a formula written wrong in the vectorised engine
+    only makes the two engines disagree. Before the reference engine was written
+    independently, both engines called the same functions and agreed on such mutants."""
+    target, name, wrong = WRONG_RULES[mistake]
+    monkeypatch.setattr(target, name, wrong)
     with pytest.raises(AssertionError):
         assert_same_run(MECHANISMS, seed=11)
