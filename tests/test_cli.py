@@ -211,13 +211,13 @@ def test_summary_json(baseline_runs):
     summary = json.loads((root / "A" / "summary.json").read_text())
     expected = {"scenario", "seed", "weeks", "clinicians", "final_enrolled_share", "active_share",
                 "enrolment_engagement_gap", "disengaged_share", "weeks_to_25", "weeks_to_50",
-                "weeks_to_75", "enrolments_by_channel", "mean_ownership", "ideas"}
+                "weeks_to_75", "hazard_share_enrolments", "mean_ownership_of_enrolled_now", "ideas"}
     assert expected <= set(summary)
     assert (summary["scenario"], summary["seed"], summary["weeks"], summary["clinicians"]) == \
         ("baseline", 7, 52, 1040)
     assert summary["enrolment_engagement_gap"] == pytest.approx(
         summary["final_enrolled_share"] - summary["active_share"])
-    assert set(summary["enrolments_by_channel"]) == set(CHANNELS)
+    assert set(summary["hazard_share_enrolments"]) == set(CHANNELS)
     assert 0 <= summary["final_enrolled_share"] <= 1
 
 

@@ -17,7 +17,7 @@ def test_identical_scenarios_have_exactly_zero_paired_differences():
     comparison = compare([small(name="a"), small(name="b")], replications=6, seed=3, workers=1)
     table = comparison_table(comparison)
     second = table.iloc[1]
-    for key in ("final_enrolled_share", "active_share", "disengaged_share", "mean_ownership"):
+    for key in ("final_enrolled_share", "active_share", "disengaged_share", "mean_ownership_of_enrolled_now"):
         assert second[f"diff_{key}"] == 0.0
     runs = comparison.runs
     a, b = runs[runs.scenario == "a"], runs[runs.scenario == "b"]

@@ -1,22 +1,39 @@
-"""The reference engine (each clinician decides in its own Mesa step) and the vectorised
-engine compute the same trajectories: same rules, same random draws.
+"""Two independent implementations of the clinician's week compute the same trajectories.
 
-Floating point: both engines evaluate every formula in the same order (the peer sums run
-over each clinician's ties in CSR order, as scipy's sparse product does; products and
-cumulative sums of the channel hazards run in channel order), so they agree exactly, not
-approximately. The one place where numpy rounds differently is `pow` on AVX-512 CPUs
-(its vectorised loop and its scalar path differ in the last bit for about 5 % of
-inputs); the cascade rule therefore evaluates the power through the array loop for one
-clinician too. Without that, a flipped draw would need u to fall within one ulp of the
-hazard: about 1e-16 per decision, but the tests would not show it, so we removed it.
+The vectorised engine (`dynamics.decide_all` with the formulas of rules.py, arrays over
+all clinicians) and the reference engine (reference.py: each clinician's Mesa step,
+plain Python written again from the equations of docs/model.md, importing nothing from
+rules.py or dynamics.py) share only the random draws, the managers' push, the hybrids'
+and champions' approaches and the state arrays. So these tests prove more than correct
+vectorisation: a formula written wrong in one implementation (enrolment ownership,
+fatigue, erosion, the channel combination, ...) makes the two disagree, unless the same
+mistake was made in both. `test_a_wrong_rule_breaks_the_equivalence` shows it.
+
+Floating point: both evaluate every formula in the same order (the peer sums run over
+each clinician's ties in CSR order, as scipy's sparse product does; products and
+cumulative sums of the channel hazards run in channel order; the week's ideas and the
+ownership and fidelity of the week's enrolments are summed by numpy over arrays in
+clinician order), so they agree exactly, not approximately. The one place
+where numpy rounds differently is `pow` on AVX-512 CPUs (its vectorised loop and its
+scalar path differ in the last bit for about 5 % of inputs); the cascade hazard therefore
+goes through numpy's array loop for one clinician too. Without that, a flipped draw
+would need u to fall within one ulp of the hazard: about 1e-16 per decision, but the tests
+would not show it, so we removed it.
 """
+
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import campaignsim
+from campaignsim import dynamics, rules
 from campaignsim.agents import Clinician
+from campaignsim.model import CampaignModel
 from campaignsim.scenario import validate_scenario
+
+SCENARIOS = sorted(Path("scenarios").glob("*.toml"))
 
 STAFF = {"departments": 3, "clinicians_per_department": 40, "hybrids_per_department": 2,
          "managers": 2, "within_department_density": 0.25, "between_department_density": 0.02}
@@ -35,7 +52,8 @@ MECHANISMS = {
     "erosion": {"rate": 0.1, "recovery": 0.1},
     "shock": {"week": 4, "size": 0.4},
 }
-ARRAYS = ("state", "ownership", "fidelity", "channel", "enrolled_week", "fatigue")
+ARRAYS = ("state", "ownership", "fidelity", "channel", "enrolled_week", "fatigue",
+          "erosion_base", "activation", "enrolments", "needed")
 
 
 def scenario(tables: dict, engine: str = "vectorised", seeds: int = 4):
@@ -45,14 +63,20 @@ def scenario(tables: dict, engine: str = "vectorised", seeds: int = 4):
 
 
 def assert_same_run(tables: dict, seed: int = 3):
-    fast = campaignsim.run(scenario(tables), seed=seed)
-    reference = campaignsim.run(scenario(tables, engine="agents"), seed=seed)
+    return assert_same_runs(scenario(tables), seed)
+
+
+def assert_same_runs(spec, seed: int):
+    """Run `spec` under both engines and assert identical records, arrays and summary."""
+    fast = campaignsim.run(spec.with_overrides(engine="vectorised"), seed=seed)
+    reference = campaignsim.run(spec.with_overrides(engine="agents"), seed=seed)
     # the engines really differ in how they compute
     assert fast.model.spec.engine == "vectorised" and reference.model.spec.engine == "agents"
     assert fast.timeseries.equals(reference.timeseries)
     for name in ARRAYS:
         assert np.array_equal(getattr(fast.model.population, name),
                               getattr(reference.model.population, name)), name
+    assert fast.model.ideas == reference.model.ideas
     assert fast.summary == {**reference.summary}
     return fast
 
@@ -71,7 +95,7 @@ def test_every_mechanism_together(rule):
     result = assert_same_run(tables, seed=11)
     summary = result.summary
     # the comparison is not vacuous: the run used many channels and transitions
-    used = [c for c, v in summary["enrolments_by_channel"].items() if v]
+    used = [c for c, v in summary["hazard_share_enrolments"].items() if v]
     assert len(used) >= 5
     assert summary["disengaged_share"] > 0 and summary["active_share"] > 0
 
@@ -90,8 +114,62 @@ def test_reference_engine_steps_every_clinician_agent(monkeypatch):
     assert sorted(calls) == sorted(list(range(n)) * 2)
 
 
-def test_baseline_identical_under_both_engines():
-    base = campaignsim.load_scenario("scenarios/baseline.toml").with_overrides(weeks=12)
-    fast = campaignsim.run(base, seed=2)
-    reference = campaignsim.run(base.with_overrides(engine="agents"), seed=2)
-    assert fast.timeseries.equals(reference.timeseries)
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_every_bundled_scenario_identical_under_both_engines(path):
+    """Every bundled scenario file, full length, its own hospital and seed."""
+    spec = campaignsim.load_scenario(path)
+    result = assert_same_runs(spec, seed=spec.seed)
+    assert result.summary["campaign_enrolments"] > 0
+
+
+def _ownership_without_codesign(terms, channel, alignment):
+    return rules.enrolment_ownership(replace(terms, codesign_boost=0.0), channel, alignment)
+
+
+def _fidelity_ignoring_alignment(terms, channel, alignment, neighbour_fidelity):
+    return rules.enrolment_fidelity(terms, channel, np.ones(np.shape(alignment)),
+                                    neighbour_fidelity)
+
+
+def _fatigue_recovery_inverted(terms, fatigue, tempo):
+    return np.clip(fatigue * terms.fatigue_recovery + terms.fatigue_load * tempo, 0.0, 1.0)
+
+
+def _sum_not_product(hazards):
+    return np.minimum(sum(hazards), 1.0)  # min(Σh, 1) instead of 1 − Π(1 − h)
+
+
+def _activation_from_disownership(terms, ownership):
+    return rules.commitment(terms, 1.0 - ownership)
+
+
+def _needed_when_not(hazards, draw):
+    return rules.needed_counts(hazards, 1.0 - draw)
+
+
+def _idea_openness_inverted(model):
+    return 1.0 - CampaignModel._mean_department_alignment(model)
+
+
+WRONG_RULES = {  # what is wrong: (where the vectorised engine reads it, name, wrong version)
+    "co-design boost removed": (dynamics, "enrolment_ownership", _ownership_without_codesign),
+    "hybrid fidelity ignores alignment": (dynamics, "enrolment_fidelity",
+                                          _fidelity_ignoring_alignment),
+    "fatigue recovery inverted": (dynamics, "next_fatigue", _fatigue_recovery_inverted),
+    "channels combined as min(sum h, 1)": (dynamics, "enrol_probability", _sum_not_product),
+    "erosion and activation from 1 - ownership": (dynamics, "commitment",
+                                                  _activation_from_disownership),
+    "necessary channels from 1 - u": (dynamics, "needed_counts", _needed_when_not),
+    "idea openness inverted": (CampaignModel, "department_alignment", _idea_openness_inverted),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(WRONG_RULES))
+def test_a_wrong_rule_breaks_the_equivalence(monkeypatch, mistake):
+    """The equivalence test can fail: a formula written wrong in the vectorised engine
+    only makes the two engines disagree. Before the reference engine was written
+    independently, both engines called the same functions and agreed on such mutants."""
+    target, name, wrong = WRONG_RULES[mistake]
+    monkeypatch.setattr(target, name, wrong)
+    with pytest.raises(AssertionError):
+        assert_same_run(MECHANISMS, seed=11)

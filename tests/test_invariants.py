@@ -157,7 +157,7 @@ def test_conservation_and_invariants(case):
     for key in ("final_enrolled_share", "active_share", "disengaged_share", "aware_share",
                 "peak_enrolled_share"):
         assert 0 <= summary[key] <= 1
-    for key in ("mean_ownership", "mean_fidelity"):
+    for key in ("mean_ownership_of_enrolled_now", "mean_fidelity_of_enrolled_now"):
         assert summary[key] is None or 0 <= summary[key] <= 1
     population = result.model.population
     for values in (population.ownership, population.fidelity, population.fatigue):
@@ -168,7 +168,7 @@ def test_conservation_and_invariants(case):
     assert np.all(np.diff(channels, axis=0) >= 0)
     assert np.all(np.diff(series["channel:seed"]) == 0)  # seeds enrol at week 0 only
     assert channels[-1].sum() == summary["enrolments"]
-    assert summary["enrolments"] - summary["enrolments_by_channel"]["seed"] == \
+    assert summary["enrolments"] - summary["hazard_share_enrolments"]["seed"] == \
         summary["campaign_enrolments"]
     assert channels[0].sum() == series.loc[0, "enrolled"]
 

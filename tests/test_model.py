@@ -198,8 +198,8 @@ def test_broadcast_channel_attribution_and_awareness():
     assert (ts[others] == 0).all().all()
     # everybody hears the broadcast in week 1: nobody is unaware any more
     assert ts["unaware"].tolist() == [n] + [0] * 10
-    assert result.summary["enrolments_by_channel"]["broadcast"] == int(enrolled.sum())
-    assert result.summary["channel_shares"]["broadcast"] == 1.0
+    assert result.summary["hazard_share_enrolments"]["broadcast"] == int(enrolled.sum())
+    assert result.summary["hazard_share_of_campaign"]["broadcast"] == 1.0
 
 
 def test_broadcast_window():
@@ -439,7 +439,7 @@ def test_state_counts_sum_to_clinicians_every_week():
     summary = result.summary
     assert summary["clinicians"] == n and summary["weeks"] == 15
     assert summary["final_enrolled_share"] == ts["enrolled_share"].iloc[-1]
-    assert summary["enrolments_by_channel"] == {c: int(ts[f"channel:{c}"].iloc[-1])
+    assert summary["hazard_share_enrolments"] == {c: int(ts[f"channel:{c}"].iloc[-1])
                                                 for c in CHANNELS}
 
 

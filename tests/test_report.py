@@ -89,7 +89,7 @@ def test_sweep_report_groups_runs_by_the_swept_parameters(tmp_path):
     rows = [{"hybrids.alignment": a, "hybrids.capacity": c, "replicate": r, "seed": 100 + r,
              "final_enrolled_share": 0.5 + 0.1 * a + rng.normal(0, 0.01),
              "active_share": 0.4 + rng.normal(0, 0.01), "weeks_to_50": 3.0,
-             "mean_ownership": 0.5, "channel_share:hybrid": 0.1}
+             "mean_ownership_of_enrolled_now": 0.5, "hazard_share:hybrid": 0.1}
             for a in (0.2, 0.8) for c in (3, 5) for r in range(4)]
     pd.DataFrame(rows).to_parquet(folder / "runs.parquet")
     document = write_report(folder).read_text(encoding="utf-8")

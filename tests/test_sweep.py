@@ -94,8 +94,8 @@ def test_grid_rows_seeds_and_columns(reference):
     seeds = replicate_seeds(load_scenario(file).seed, 4)
     assert runs["seed"].tolist() == [seeds[r] for r in runs["replicate"]]
     assert runs.groupby("point")[["hybrids.alignment", "hybrids.capacity"]].nunique().eq(1).all().all()
-    assert {"final_enrolled_share", "active_share", "weeks_to_50", "mean_ownership",
-            "enrolments_by_channel:hybrid", "channel_shares:peer"} <= set(runs.columns)
+    assert {"final_enrolled_share", "active_share", "weeks_to_50", "mean_ownership_of_enrolled_now",
+            "hazard_share_enrolments:hybrid", "hazard_share_of_campaign:peer"} <= set(runs.columns)
     assert runs["hybrids.capacity"].dtype == np.int64
     assert runs["hybrids.alignment"].dtype == np.float64
     manifest = json.loads((out / "manifest.json").read_text())

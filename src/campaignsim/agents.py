@@ -91,14 +91,13 @@ class Clinician(mesa.Agent):
         self.index = index
 
     def step(self) -> None:
-        """Decide this week's transition alone (the `engine = "agents"` reference engine).
+        """Decide this week's transition alone (the `engine = "agents"` reference engine,
+        reference.py, an independent implementation of the equations).
 
         The default engine makes the same decision for every clinician at once
-        (`dynamics.decide_all`); both read the same rules and the same random draws.
+        (`dynamics.decide_all`, from rules.py); both read the same random draws.
         """
-        from .dynamics import decide_one
-
-        decide_one(self.model, self.model.week, self.index)
+        self.model.week.decide(self.index)
 
     @property
     def _population(self):

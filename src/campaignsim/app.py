@@ -464,7 +464,8 @@ def network_figure(model: CampaignModel) -> Figure:
 
 
 def curves_figure(model: CampaignModel) -> Figure:
-    """Share of clinicians in each state by week, and cumulative enrolments by channel."""
+    """Share of clinicians in each state by week, and cumulative enrolments by channel: the
+    hazard-share credit (solid) and the enrolments that needed the channel (dashed)."""
     records = model.records
     weeks = np.arange(records.last_week + 1)
     counts = records.state_counts[: records.last_week + 1]
@@ -481,12 +482,21 @@ def curves_figure(model: CampaignModel) -> Figure:
                  title="Adoption by state")
     by_state.legend(fontsize=7.5, loc="best", framealpha=0.85)
     channels = records.channel_counts[: records.last_week + 1]
+    needed = records.needed_counts[: records.last_week + 1]
     for code, channel in enumerate(CHANNELS):
         if channels[:, code].any():
             by_channel.plot(weeks, channels[:, code], color=CHANNEL_COLOURS[channel],
                             linewidth=2, label=channel)
+        if needed[:, code].any():
+            by_channel.plot(weeks, needed[:, code], color=CHANNEL_COLOURS[channel],
+                            linewidth=1.3, linestyle="--")
     by_channel.set(xlim=(0, model.spec.weeks), ylim=(0, max(10, channels.max() * 1.1)),
-                   xlabel="week", ylabel="enrolments so far", title="Enrolments by channel")
+                   xlabel="week", ylabel="enrolments so far",
+                   title="Enrolments by channel")
+    if channels.any():  # the two kinds of credit, as legend entries
+        by_channel.plot([], [], color="grey", linewidth=2, label="share of the hazard")
+        by_channel.plot([], [], color="grey", linewidth=1.3, linestyle="--",
+                        label="needed the channel")
     if channels.any():
         by_channel.legend(fontsize=7.5, loc="best", framealpha=0.85)
     for axes in (by_state, by_channel):
@@ -536,13 +546,16 @@ def headline_html(model: CampaignModel) -> str:
         ("disengaged", share(s["disengaged_share"])),
         ("aware (ever)", share(s["aware_share"])),
         ("50 % enrolled", "not yet" if s["weeks_to_50"] is None else f"week {s['weeks_to_50']}"),
-        ("ownership", number(s["mean_ownership"])),
-        ("fidelity", number(s["mean_fidelity"])),
+        ("ownership at enrolment", number(s["mean_ownership_at_enrolment"])),
+        ("ownership now", number(s["mean_ownership_of_enrolled_now"])),
+        ("fidelity at enrolment", number(s["mean_fidelity_at_enrolment"])),
+        ("fidelity now", number(s["mean_fidelity_of_enrolled_now"])),
         ("ideas", f"{s['ideas']:.1f}"),
         ("hybrids (credibility)",
          f"{s['hybrids_present']} ({number(s['mean_hybrid_credibility'])})"),
     ]
-    channels = " · ".join(f"{c} {v}" for c, v in s["enrolments_by_channel"].items() if v)
+    channels = " · ".join(f"{c} {v}" for c, v in s["hazard_share_enrolments"].items() if v)
+    needed = " · ".join(f"{c} {v}" for c, v in s["enrolments_needing_channel"].items() if v)
     done = " — campaign over" if not model.running else ""
     head = "".join(f"<th>{html.escape(k)}</th>" for k, _ in cells)
     body = "".join(f"<td>{html.escape(v)}</td>" for _, v in cells)
@@ -554,8 +567,10 @@ def headline_html(model: CampaignModel) -> str:
         f'<table class="campaignsim-outcomes" style="border-collapse:collapse;font-size:0.9em">'
         f'<tr style="color:#555;text-align:left">{head}</tr>'
         f'<tr style="font-weight:600">{body}</tr></table>'
-        f'<div style="margin-top:6px;font-size:0.9em">Enrolments by channel so far: '
-        f"{html.escape(channels or 'none')}</div>"
+        f'<div style="margin-top:6px;font-size:0.9em">Enrolments by channel so far, credited '
+        f"by share of the enrolment hazard: {html.escape(channels or 'none')}; enrolments that "
+        f"needed the channel (would not have happened without it): "
+        f"{html.escape(needed or 'none')}</div>"
         "<style>.campaignsim-outcomes th, .campaignsim-outcomes td "
         "{padding: 1px 10px 1px 0; white-space: nowrap}</style>"
     )

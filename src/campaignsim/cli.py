@@ -26,8 +26,11 @@ def _format_summary(summary: dict) -> str:
     def weeks(value):
         return "never" if value is None else f"week {value}"
 
-    channels = ", ".join(f"{c} {v}" for c, v in summary["enrolments_by_channel"].items() if v)
-    mean_ownership = summary["mean_ownership"]
+    def number(value):
+        return "—" if value is None else f"{value:.2f}"
+
+    channels = ", ".join(f"{c} {v}" for c, v in summary["hazard_share_enrolments"].items() if v)
+    needed = ", ".join(f"{c} {v}" for c, v in summary["enrolments_needing_channel"].items() if v)
     return "\n".join([
         f"scenario {summary['scenario']}  seed {summary['seed']}  "
         f"{summary['clinicians']} clinicians  {summary['weeks']} weeks",
@@ -36,8 +39,10 @@ def _format_summary(summary: dict) -> str:
         f"disengaged {share(summary['disengaged_share'])}   aware {share(summary['aware_share'])}",
         f"  25% enrolled: {weeks(summary['weeks_to_25'])}   50%: {weeks(summary['weeks_to_50'])}   "
         f"75%: {weeks(summary['weeks_to_75'])}",
-        f"  enrolments by channel: {channels or 'none'}",
-        f"  mean ownership {'—' if mean_ownership is None else f'{mean_ownership:.2f}'}   "
+        f"  enrolments by channel (share of the hazard): {channels or 'none'}",
+        f"  enrolments that needed the channel: {needed or 'none'}",
+        f"  mean ownership at enrolment {number(summary['mean_ownership_at_enrolment'])}, "
+        f"of the enrolled now {number(summary['mean_ownership_of_enrolled_now'])}   "
         f"ideas co-produced {summary['ideas']:.1f}",
     ])
 

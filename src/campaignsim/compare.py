@@ -23,7 +23,9 @@ from .scenario import CHANNELS, Scenario
 
 #: Outcomes reported per scenario (summary keys), in table order.
 OUTCOMES = ("final_enrolled_share", "active_share", "enrolment_engagement_gap", "weeks_to_50",
-            "disengaged_share", "aware_share", "mean_ownership", "mean_fidelity", "ideas")
+            "disengaged_share", "aware_share", "mean_ownership_at_enrolment",
+            "mean_ownership_of_enrolled_now", "mean_fidelity_at_enrolment",
+            "mean_fidelity_of_enrolled_now", "ideas")
 SHARE_CHANNELS = tuple(c for c in CHANNELS if c != "seed")
 
 
@@ -64,8 +66,11 @@ def _one_run(job: tuple[int, int, Scenario, int]) -> dict:
     for key in OUTCOMES:
         value = summary[key]
         row[key] = np.nan if value is None else float(value)
-    for channel in SHARE_CHANNELS:
-        row[f"channel_share:{channel}"] = summary["channel_shares"][channel]
+    campaign = summary["campaign_enrolments"]
+    for channel in SHARE_CHANNELS:  # two kinds of channel credit, as shares of the campaign's
+        row[f"hazard_share:{channel}"] = summary["hazard_share_of_campaign"][channel]
+        row[f"needed_share:{channel}"] = (summary["enrolments_needing_channel"][channel] / campaign
+                                          if campaign else 0.0)
     row["enrolled_curve"] = result.timeseries["enrolled_share"].to_numpy()
     row["active_curve"] = result.timeseries["active_share"].to_numpy()
     return row
@@ -148,10 +153,12 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
     for index, scenario in enumerate(comparison.scenarios):
         own = runs[runs["scenario_index"] == index].set_index("replicate")
         row = {"scenario": scenario.name, "replications": len(own)}
-        for key in (*OUTCOMES, *(f"channel_share:{c}" for c in SHARE_CHANNELS)):
+        for key in (*OUTCOMES, *(f"{kind}:{c}" for kind in ("hazard_share", "needed_share")
+                                  for c in SHARE_CHANNELS)):
             row[key], row[f"{key}_ci_low"], row[f"{key}_ci_high"] = mean_ci(own[key].to_numpy())
         row["weeks_to_50_reached"] = float(np.isfinite(own["weeks_to_50"]).mean())
-        for key in ("final_enrolled_share", "active_share", "disengaged_share", "mean_ownership"):
+        for key in ("final_enrolled_share", "active_share", "disengaged_share",
+                    "mean_ownership_of_enrolled_now"):
             difference = own[key] - reference[key]
             (row[f"diff_{key}"], row[f"diff_{key}_ci_low"],
              row[f"diff_{key}_ci_high"]) = mean_ci(difference.to_numpy())
@@ -170,13 +177,16 @@ def format_table(table: pd.DataFrame) -> str:
         return f"{mean:5.1f} ±{(high - low) / 2 if np.isfinite(high) else 0:4.1f}"
 
     header = (f"{'scenario':<24} {'enrolled':>14} {'active':>14} {'gap':>14} {'wk to 50%':>11} "
-              f"{'disengaged':>14} {'ownership':>10} {'Δ enrolled vs ' + str(table.iloc[0]['scenario']):>24}")
+              f"{'disengaged':>14} {'own. at enrol.':>14} {'own. now':>8} "
+              f"{'Δ enrolled vs ' + str(table.iloc[0]['scenario']):>24}")
     lines = [header, "-" * len(header)]
     for _, row in table.iterrows():
         weeks = cell(row, "weeks_to_50", percent=False)
         if row["weeks_to_50_reached"] < 1 and np.isfinite(row["weeks_to_50"]):
             weeks += "*"
-        ownership = "—" if not np.isfinite(row["mean_ownership"]) else f"{row['mean_ownership']:.2f}"
+        at_enrolment, now = (
+            "—" if not np.isfinite(row[key]) else f"{row[key]:.2f}"
+            for key in ("mean_ownership_at_enrolment", "mean_ownership_of_enrolled_now"))
         diff = (f"{row['diff_final_enrolled_share']:+6.1%} "
                 f"[{row['diff_final_enrolled_share_ci_low']:+.1%}, "
                 f"{row['diff_final_enrolled_share_ci_high']:+.1%}]"
@@ -184,10 +194,12 @@ def format_table(table: pd.DataFrame) -> str:
                 else f"{row['diff_final_enrolled_share']:+6.1%}")
         lines.append(f"{row['scenario']:<24} {cell(row, 'final_enrolled_share'):>14} "
                      f"{cell(row, 'active_share'):>14} {cell(row, 'enrolment_engagement_gap'):>14} "
-                     f"{weeks:>11} {cell(row, 'disengaged_share'):>14} {ownership:>10} {diff:>24}")
+                     f"{weeks:>11} {cell(row, 'disengaged_share'):>14} {at_enrolment:>14} {now:>8} "
+                     f"{diff:>24}")
     lines.append("means ± half-width of the 95 % CI over replications; Δ is the paired difference "
                  "(same seeds) with its 95 % CI; * = 50 % not reached in every replication "
-                 "(mean over those that did)")
+                 "(mean over those that did); ownership: mean at the campaign's enrolments "
+                 "(seeds excluded) and mean of those enrolled now")
     return "\n".join(lines)
 
 

@@ -1,10 +1,11 @@
 """Campaign dynamics: the weekly push, the approaches, and one week of clinician decisions.
 
-A week: `start_week` snapshots last week's states and draws one uniform number per
-clinician; then either `decide_all` (the vectorised engine: one sparse product for peer
-influence, the rules elementwise, no Python loop over clinicians) or each clinician's
-own `decide_one` (the reference engine) decides; `commit_week` applies the decisions.
-Both engines use the formulas in rules.py. The equations are in docs/model.md.
+A week of the vectorised (default) engine: `start_week` snapshots last week's states and
+draws one uniform number per clinician; `decide_all` decides for everyone at once (one
+sparse product for peer influence, the rules of rules.py elementwise, no Python loop over
+clinicians); `commit_week` applies the decisions. The reference engine (reference.py)
+shares only the approaches, the draws' generator and the state arrays. The equations
+are in docs/model.md.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import scipy.sparse as sp
 
 from .agents import ACTIVE, AWARE, DISENGAGED, ENROLLED, UNAWARE
 from .rules import (CHANNEL, Terms, commitment, enrol_probability, enrolment_fidelity,
-                    enrolment_ownership, erosion_hazard, next_fatigue, peer_hazard, pick_channel)
+                    enrolment_ownership, erosion_hazard, needed_counts, next_fatigue,
+                    peer_hazard, pick_channel)
 from .scenario import CHANNELS, Scenario
 
 
@@ -95,7 +97,12 @@ class Population:
         self.resonance = np.zeros(n)
         self.erosion_base = np.zeros(n)   # fixed at enrolment with ownership (rules.commitment)
         self.activation = np.zeros(n)     # weekly activation probability, likewise
-        self.enrolments = np.zeros(len(CHANNELS), dtype=np.int64)  # cumulative, by channel
+        # cumulative over the run: enrolments by channel (the hazard-share pick), the
+        # enrolments that needed each channel, and the sums of ownership and fidelity at
+        # the campaign's enrolments (seeds excluded)
+        self.enrolments = np.zeros(len(CHANNELS), dtype=np.int64)
+        self.needed = np.zeros(len(CHANNELS), dtype=np.int64)
+        self.ownership_at_enrolment = self.fidelity_at_enrolment = 0.0
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -113,6 +120,11 @@ class Population:
         self.fidelity[index] = fidelity
         self.erosion_base[index], self.activation[index] = commitment(self.terms,
                                                                       self.ownership[index])
+        campaign = codes != CHANNEL["seed"]
+        # numpy's pairwise sum of the week's enrolments in index order (the reference
+        # engine sums the same array the same way)
+        self.ownership_at_enrolment += float(np.sum(self.ownership[index][campaign]))
+        self.fidelity_at_enrolment += float(np.sum(self.fidelity[index][campaign]))
 
 
 class Approaches:
@@ -200,9 +212,11 @@ class Week:
     fidelity: np.ndarray = field(init=False)
     ideas: np.ndarray = field(init=False)
     fatigue: np.ndarray = field(init=False)
+    needed: np.ndarray = field(init=False)  # this week's enrolments that needed each channel
 
     def __post_init__(self):
         n = len(self.previous)
+        self.needed = np.zeros(len(CHANNELS), dtype=np.int64)
         self.new_state = self.previous.copy()
         self.channel = np.full(n, -1, dtype=np.int8)
         self.ownership = np.zeros(n)
@@ -212,7 +226,7 @@ class Week:
 
 
 def start_week(model, week: int) -> Week:
-    """Snapshot last week's states and draw this week's uniforms (both engines)."""
+    """Snapshot last week's states and draw this week's uniforms."""
     terms = model.terms
     alignment = model.department_alignment()
     return Week(number=week, previous=model.population.state.copy(),
@@ -308,7 +322,9 @@ def _record_enrolments(model, week: Week, hazards: list, index: np.ndarray, pick
                        enrolled_weight_of, enrolled_weight) -> None:
     """Channel, ownership and fidelity of this week's enrolments (rows `index`)."""
     terms, pop, approaches = model.terms, model.population, model.approaches
-    channel = pick_channel([0.0 if h is None else h[index] for h in hazards], pick)
+    hazards = [None if h is None else h[index] for h in hazards]  # of these rows only
+    channel = pick_channel([0.0 if h is None else h for h in hazards], pick)
+    week.needed += needed_counts(hazards, week.draws[index])
     alignment = approaches.hybrid_alignment[index]
     neighbour_fidelity = np.full(len(index), 1.0 - terms.sigma)
     if enrolled_weight_of is not None:
@@ -325,72 +341,6 @@ def _record_enrolments(model, week: Week, hazards: list, index: np.ndarray, pick
     week.fidelity[index] = enrolment_fidelity(terms, channel, alignment, neighbour_fidelity)
 
 
-def decide_one(model, week: Week, i: int) -> None:
-    """The reference engine: clinician i decides, in plain Python, by the same rules.
-
-    Reads only last week's states (`week.previous`), so the order in which clinicians
-    decide does not matter; writes its decision into row i of `week`.
-    """
-    terms, pop, push, approaches = model.terms, model.population, model.push, model.approaches
-    state, u = week.previous[i], week.draws[i]
-    receptive = 1.0 - pop.fatigue[i]
-    hazards = [0.0] * len(CHANNELS)
-    hazards[CHANNEL["broadcast"]] = push.broadcast * pop.resonance[i] * receptive
-    hazards[CHANNEL["event"]] = push.event * pop.resonance[i] * receptive
-    hazards[CHANNEL["mandate"]] = push.mandate * receptive
-    hazards[CHANNEL["hybrid"]] = approaches.hybrid_hazard[i]
-    hazards[CHANNEL["champion"]] = approaches.champion_hazard[i]
-    neighbour_fidelity, exposed_by_peers = 1.0 - terms.sigma, False
-    peer = model.spec.on("peer")
-    if peer is not None:
-        count = fidelity_sum = enrolled_weight = 0.0
-        row = slice(pop.adjacency.indptr[i], pop.adjacency.indptr[i + 1])
-        for j in pop.adjacency.indices[row]:  # my colleagues, as they were last week
-            enrolled = 1.0 if week.previous[j] in (ENROLLED, ACTIVE) else 0.0
-            disengaged = 1.0 if week.previous[j] == DISENGAGED else 0.0
-            weight = model.peer_weight[j]
-            count += weight * (enrolled - peer.cynicism * disengaged)
-            fidelity_sum += weight * enrolled * pop.fidelity[j]
-            enrolled_weight += weight * enrolled
-        has_neighbours = model.has_neighbours[i]
-        share = count / model.weighted_degree[i] if has_neighbours else 0.0
-        if enrolled_weight > 0:
-            neighbour_fidelity = fidelity_sum / enrolled_weight
-        hazards[CHANNEL["peer"]] = peer_hazard(peer.rule, share, count, pop.threshold[i], peer.q,
-                                               has_neighbours)
-        exposed_by_peers = enrolled_weight > 0
-
-    new_state = state
-    if state <= AWARE:
-        probability = enrol_probability(hazards)
-        if u < probability:
-            channel = int(pick_channel(hazards, u / probability))
-            alignment = approaches.hybrid_alignment[i]
-            week.channel[i] = channel
-            week.ownership[i] = enrolment_ownership(terms, channel, alignment)
-            week.fidelity[i] = enrolment_fidelity(terms, channel, alignment, neighbour_fidelity)
-            new_state = ENROLLED
-        elif u - probability < (1.0 - probability) * (
-                push.mandate * terms.backlash * (1.0 - pop.trust[i])):
-            new_state = DISENGAGED
-        elif state == UNAWARE and (week.campaign_exposure or approaches.touched[i] or exposed_by_peers):
-            new_state = AWARE
-    elif state in (ENROLLED, ACTIVE):
-        erode = erosion_hazard(terms, pop.erosion_base[i], pop.fatigue[i], state == ACTIVE)
-        activate = pop.activation[i]
-        if state == ACTIVE and terms.activation_on:
-            week.ideas[i] = (terms.ideas_rate * pop.ownership[i]
-                             * week.idea_openness[pop.department[i]])
-        if u < erode:
-            new_state = DISENGAGED
-        elif state == ENROLLED and u < erode + (1.0 - erode) * activate:
-            new_state = ACTIVE
-    elif state == DISENGAGED and u < terms.recovery:
-        new_state = AWARE
-    week.new_state[i] = new_state
-    week.fatigue[i] = next_fatigue(terms, pop.fatigue[i], push.tempo)
-
-
 def commit_week(model, week: Week) -> None:
     """Apply the week's decisions: states, enrolment records, ideas, fatigue."""
     pop = model.population
@@ -399,6 +349,7 @@ def commit_week(model, week: Week) -> None:
     if len(index):
         pop.enrol(index, week.number, week.channel[index], week.ownership[index],
                   week.fidelity[index])
+    pop.needed += week.needed
     model.ideas += float(np.sum(week.ideas))
     if week.fatigue is not pop.fatigue:
         pop.fatigue[:] = week.fatigue

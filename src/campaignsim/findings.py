@@ -503,7 +503,7 @@ def fact_gap(study: Study) -> Section:
     half_week = weeks_below(mean_gap[0], mean_gap[0].max() / 2, peak_week)
     closes = [weeks_below(mean_gap[i], 0.10, int(np.argmax(mean_gap[i]))) for i in range(len(names))]
     activation = study.arms["baseline"].scenario.activation
-    ownership = float(np.nanmean(per_run(sub, "mean_ownership")[0]))
+    ownership = float(np.nanmean(per_run(sub, "mean_ownership_of_enrolled_now")[0]))
     base_detail = study.detail["baseline"]
     reached = weeks_below(np.nanmean(base_detail["unaware_curve"], axis=0), 0.01, 0)
 
@@ -574,8 +574,8 @@ def fact_hybrids(study: Study) -> Section:
         metrics = [Metric("enrolled, week 52", per_run(sub, "final_enrolled_share")),
                    Metric("weeks to 50 %", per_run(sub, "weeks_to_50"), "weeks"),
                    Metric("enrolled, week 3", sub.enrolled[:, :, 3]),
-                   Metric("hybrid share of enrolments", per_run(sub, "channel_share:hybrid")),
-                   Metric("mean ownership", per_run(sub, "mean_ownership"), "score")]
+                   Metric("hybrid share of enrolments", per_run(sub, "hazard_share:hybrid")),
+                   Metric("mean ownership", per_run(sub, "mean_ownership_of_enrolled_now"), "score")]
         table, markdown = study.table(group, metrics)
         tables.append(table)
         markdowns.append(markdown)
@@ -677,11 +677,11 @@ def fact_alignment(study: Study) -> Section:
     detail = study.detail
     metrics = [Metric("enrolled, week 52", per_run(sub, "final_enrolled_share")),
                Metric("weeks to 50 %", per_run(sub, "weeks_to_50"), "weeks"),
-               Metric("hybrid share of enrolments", per_run(sub, "channel_share:hybrid")),
+               Metric("hybrid share of enrolments", per_run(sub, "hazard_share:hybrid")),
                Metric("sceptics enrolled by hybrids",
                       np.array([detail[n]["sceptics_by_hybrids"] for n in names])),
-               Metric("mean fidelity", per_run(sub, "mean_fidelity"), "score"),
-               Metric("mean ownership", per_run(sub, "mean_ownership"), "score"),
+               Metric("mean fidelity", per_run(sub, "mean_fidelity_of_enrolled_now"), "score"),
+               Metric("mean ownership", per_run(sub, "mean_ownership_of_enrolled_now"), "score"),
                Metric("hybrid credibility, week 52",
                       np.array([detail[n]["hybrid_credibility"] for n in names]), "score")]
     table, markdown = study.table(names, metrics)
@@ -898,7 +898,7 @@ def fact_leaders(study: Study) -> Section:
                    Metric("active, week 52", per_run(sub, "active_share")),
                    Metric("enrolled, week 2", sub.enrolled[:, :, 2]),
                    Metric("weeks to 50 %", per_run(sub, "weeks_to_50"), "weeks"),
-                   Metric("champion share of enrolments", per_run(sub, "channel_share:champion"))]
+                   Metric("champion share of enrolments", per_run(sub, "hazard_share:champion"))]
         table, markdown = study.table(group, metrics)
         tables.append(table)
         markdowns.append(markdown)
@@ -1059,7 +1059,7 @@ def fact_fatigue(study: Study) -> Section:
                    Metric("mean active, weeks 26–52", np.nanmean(sub.active[:, :, late], axis=2)),
                    Metric("disengaged, week 52", per_run(sub, "disengaged_share")),
                    Metric("weeks to 50 %", per_run(sub, "weeks_to_50"), "weeks"),
-                   Metric("mean ownership", per_run(sub, "mean_ownership"), "score")]
+                   Metric("mean ownership", per_run(sub, "mean_ownership_of_enrolled_now"), "score")]
         table, markdown = study.table(group, metrics)
         tables.append(table)
         markdowns.append(markdown)

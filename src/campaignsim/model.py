@@ -15,6 +15,7 @@ import numpy as np
 from .agents import ACTIVE, ENROLLED, Clinician, HybridLeader, Manager
 from .dynamics import (Approaches, Population, Push, Schedule, champion_approaches,
                        commit_week, decide_all, start_week)
+from .reference import ReferenceWeek
 from .rules import Terms, resonance
 from .scenario import CHANNELS, STATES, Scenario, ScenarioError, sample_attribute
 from .world import STREAM_ATTRIBUTES, STREAM_WEEKLY, StaffWorld
@@ -272,12 +273,14 @@ class CampaignModel(mesa.Model):
         if hybrids is not None:
             hybrids.shuffle_do("step")
         champion_approaches(self)
-        self.week = start_week(self, week)
-        if self.spec.engine == "agents":
-            self.agents_by_type[Clinician].do("step")  # each decides alone, in plain Python
+        if self.spec.engine == "agents":  # each decides alone, in plain Python
+            self.week = ReferenceWeek(self, week)
+            self.agents_by_type[Clinician].do("step")
+            self.week.commit()
         else:
+            self.week = start_week(self, week)
             decide_all(self, self.week)
-        commit_week(self, self.week)
+            commit_week(self, self.week)
         self.records.record(self, week)
         self.datacollector.collect(self)
         if week >= self.spec.weeks:

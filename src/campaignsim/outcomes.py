@@ -4,7 +4,9 @@
 department; cumulative enrolments by channel) filled with `np.bincount`, so recording
 costs a few array operations per week. `summarise` turns them into the headline
 outcomes: final enrolled and active shares, the enrolment–engagement gap, weeks to
-25/50/75 % enrolled, channels, ownership, fidelity and ideas.
+25/50/75 % enrolled, channels (two kinds of credit: the hazard-share pick, and the
+enrolments that needed each channel), ownership and fidelity (at enrolment, and of those
+enrolled now) and ideas.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class Records:
         self.group_counts = {name: np.zeros((rows, len(labels), N_STATES), dtype=np.int64)
                              for name, (_, labels) in self.groupings.items()}
         self.channel_counts = np.zeros((rows, len(CHANNELS)), dtype=np.int64)
+        self.needed_counts = np.zeros((rows, len(CHANNELS)), dtype=np.int64)
         self.ideas = np.zeros(rows)
         self.hybrids = np.zeros(rows, dtype=np.int64)
         self.credibility = np.full(rows, np.nan)
@@ -52,6 +55,7 @@ class Records:
             others = tuple(a for a in range(3) if a != axis)
             self.group_counts[name][week] = joint.sum(axis=others)
         self.channel_counts[week] = model.population.enrolments
+        self.needed_counts[week] = model.population.needed
         self.ideas[week] = model.ideas
         hybrids = model.hybrids
         self.hybrids[week] = len(hybrids)
@@ -75,6 +79,9 @@ class Records:
                     columns[f"{name}:{label}:{state}"] = self.group_counts[name][weeks, g, code]
         for code, channel in enumerate(CHANNELS):
             columns[f"channel:{channel}"] = self.channel_counts[weeks, code]
+        for code, channel in enumerate(CHANNELS):
+            if channel != "seed":
+                columns[f"needed:{channel}"] = self.needed_counts[weeks, code]
         columns["ideas"] = self.ideas[weeks]
         columns["hybrids"] = self.hybrids[weeks]
         columns["hybrid_credibility"] = self.credibility[weeks]
@@ -108,6 +115,7 @@ def summarise(model) -> dict:
                              + records.state_counts[weeks, ACTIVE]) / n
     enrolled_now = (population.state == ENROLLED) | (population.state == ACTIVE)
     enrolments = records.channel_counts[records.last_week]
+    needed = records.needed_counts[records.last_week]
     campaign_enrolments = int(enrolments.sum() - enrolments[CHANNELS.index("seed")])
     final_enrolled = float(enrolled_share_series[-1])
     active_share = float(counts[ACTIVE] / n)
@@ -127,11 +135,18 @@ def summarise(model) -> dict:
         "weeks_to_75": weeks_to_share(enrolled_share_series, 0.75),
         "enrolments": int(enrolments.sum()),
         "campaign_enrolments": campaign_enrolments,
-        "enrolments_by_channel": {c: int(v) for c, v in zip(CHANNELS, enrolments)},
-        "channel_shares": {c: (float(v / campaign_enrolments) if campaign_enrolments else 0.0)
-                           for c, v in zip(CHANNELS, enrolments) if c != "seed"},
-        "mean_ownership": _mean_or_none(population.ownership[enrolled_now]),
-        "mean_fidelity": _mean_or_none(population.fidelity[enrolled_now]),
+        "hazard_share_enrolments": {c: int(v) for c, v in zip(CHANNELS, enrolments)},
+        "hazard_share_of_campaign": {c: (float(v / campaign_enrolments)
+                                         if campaign_enrolments else 0.0)
+                                     for c, v in zip(CHANNELS, enrolments) if c != "seed"},
+        "enrolments_needing_channel": {c: int(v) for c, v in zip(CHANNELS, needed)
+                                       if c != "seed"},
+        "mean_ownership_of_enrolled_now": _mean_or_none(population.ownership[enrolled_now]),
+        "mean_fidelity_of_enrolled_now": _mean_or_none(population.fidelity[enrolled_now]),
+        "mean_ownership_at_enrolment": (population.ownership_at_enrolment / campaign_enrolments
+                                        if campaign_enrolments else None),
+        "mean_fidelity_at_enrolment": (population.fidelity_at_enrolment / campaign_enrolments
+                                       if campaign_enrolments else None),
         "ideas": float(model.ideas),
         "hybrids_present": int(records.hybrids[records.last_week]),
         "mean_hybrid_credibility": (None if np.isnan(records.credibility[records.last_week])

@@ -85,7 +85,7 @@ def outcomes_figure(table: pd.DataFrame):
 
     panels = (("final_enrolled_share", "Enrolled (incl. active), week end"),
               ("active_share", "Active"), ("disengaged_share", "Disengaged"),
-              ("mean_ownership", "Mean ownership of the enrolled"))
+              ("mean_ownership_of_enrolled_now", "Mean ownership of the enrolled"))
     figure, axes = plt.subplots(1, 4, figsize=(15, 0.42 * len(table) + 1.6), sharey=True,
                                 constrained_layout=True)
     colours = _scenario_colours(len(table))
@@ -110,7 +110,7 @@ SWEEP_OUTCOMES = {
     "active_share": "active, end",
     "enrolment_engagement_gap": "enrolment–engagement gap",
     "disengaged_share": "disengaged, end",
-    "mean_ownership": "mean ownership of the enrolled",
+    "mean_ownership_of_enrolled_now": "mean ownership of the enrolled",
     "weeks_to_50": "weeks to 50 % enrolled",
 }
 _DISCRETE = 12   # a parameter with at most this many values is drawn value by value
@@ -196,7 +196,7 @@ def sweep_outcome_figure(runs: pd.DataFrame, parameter: str, outcomes: dict[str,
             panel.fill_between(centres, stats["low"], stats["high"], color="black", alpha=0.12,
                                linewidth=0)
         panel.set(xlabel=parameter, title=label)
-        if outcome != "weeks_to_50" and outcome != "mean_ownership":
+        if outcome != "weeks_to_50" and outcome != "mean_ownership_of_enrolled_now":
             panel.set_ylim(bottom=min(0, panel.get_ylim()[0]))
         panel.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()

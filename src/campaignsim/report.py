@@ -39,11 +39,28 @@ OUTCOMES = (
     ("disengaged_share", "disengaged", SHARE),
     ("aware_share", "aware (ever)", SHARE),
     ("weeks_to_50", "weeks to 50 % enrolled", "weeks"),
-    ("mean_ownership", "mean ownership", "number"),
-    ("mean_fidelity", "mean fidelity", "number"),
+    ("mean_ownership_at_enrolment", "mean ownership at enrolment (campaign, seeds excluded)",
+     "number"),
+    ("mean_ownership_of_enrolled_now", "mean ownership of the enrolled now", "number"),
+    ("mean_fidelity_at_enrolment", "mean fidelity at enrolment (campaign, seeds excluded)",
+     "number"),
+    ("mean_fidelity_of_enrolled_now", "mean fidelity of the enrolled now", "number"),
     ("ideas", "ideas co-produced", "count"),
 )
-DIFFERENCES = ("final_enrolled_share", "active_share", "disengaged_share", "mean_ownership")
+DIFFERENCES = ("final_enrolled_share", "active_share", "disengaged_share",
+               "mean_ownership_of_enrolled_now")
+#: The two kinds of channel credit: (column prefix, heading, note).
+CHANNEL_CREDIT = (
+    ("hazard_share", "Who enrolled the clinicians: share of the enrolment hazard",
+     "Each campaign enrolment (seeds excluded) is credited to one channel, picked in "
+     "proportion to the channels' hazards h_c / Σh that week; the shares sum to 100 %. A "
+     "channel is credited also with enrolments that would have happened without it."),
+    ("needed_share", "Enrolments that needed the channel",
+     "Share of campaign enrolments that would not have happened, with the same random draw, "
+     "without this channel (u ≥ 1 − Π of the other channels' (1 − h)). An enrolment can need "
+     "no channel (several each sufficient) or several at once, so these do not sum to 100 %."),
+)
+
 FIGURE_ORDER = ("adoption.png", "adoption_compare.png", "outcomes_compare.png")
 
 STYLE = """
@@ -347,14 +364,15 @@ def _compare_outcomes(folder: Path) -> str:
                   "graph, clinicians and weekly draws), so differences are paired. Highlighted: "
                   "the 95 % CI excludes zero.</p>",
                   _table(["scenario", *[labels[k] for k in difference_keys]], rows)]
-    channel_columns = [f"channel_share:{c}" for c in CHANNELS if f"channel_share:{c}" in table]
-    if channel_columns:
+    for prefix, heading, note in CHANNEL_CREDIT:
+        channel_columns = [f"{prefix}:{c}" for c in CHANNELS if f"{prefix}:{c}" in table]
+        if not channel_columns:
+            continue
         rows = [[_td(row["scenario"]), *[_mean_ci_cell(row[c], row.get(f"{c}_ci_low"),
                                                       row.get(f"{c}_ci_high"), SHARE)
                                          for c in channel_columns]]
                 for _, row in table.iterrows()]
-        parts += ["<h3>Who enrolled the clinicians</h3>",
-                  '<p class="note">Share of campaign enrolments (seeds excluded) by channel.</p>',
+        parts += [f"<h3>{html.escape(heading)}</h3>", f'<p class="note">{html.escape(note)}</p>',
                   _table(["scenario", *[c.split(":", 1)[1] for c in channel_columns]], rows)]
     return "".join(parts)
 
@@ -363,9 +381,11 @@ def _run_outcomes(folder: Path) -> str:
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     rows = [[_td(label), f'<td class="n">{html.escape(_format(summary.get(key), kind))}</td>']
             for key, label, kind in OUTCOMES if key in summary]
-    channels = summary.get("enrolments_by_channel", {})
-    rows.append([_td("enrolments by channel"),
-                 _td(", ".join(f"{c} {v}" for c, v in channels.items() if v) or "none")])
+    for key, label in (("hazard_share_enrolments", "enrolments by channel (share of the hazard)"),
+                       ("enrolments_needing_channel", "enrolments that needed the channel")):
+        channels = summary.get(key, {})
+        rows.append([_td(label),
+                     _td(", ".join(f"{c} {v}" for c, v in channels.items() if v) or "none")])
     return ("<h3>Outcomes at the end of the campaign</h3>"
             f'<p class="note">One run (seed {html.escape(str(summary.get("seed")))}, '
             f"{html.escape(str(summary.get('clinicians')))} clinicians, "

@@ -1,9 +1,10 @@
-"""The rules of the campaign: one formula each, shared by both engines.
+"""The rules of the campaign, one formula each, for the vectorised engine.
 
-Each function takes one clinician's numbers (the reference engine, `engine = "agents"`)
-or whole arrays (the vectorised engine) and computes the same thing in the same order,
-so that the two engines make identical decisions from identical random draws. The
-equations and their sources are in docs/model.md (§7).
+Each function computes a formula of docs/model.md (§7) over whole arrays of clinicians
+(`dynamics.decide_all`). The reference engine (`engine = "agents"`, reference.py) does
+not use them: it computes the same equations again, clinician by clinician, so that the
+engine-equivalence test compares two implementations. Both evaluate every formula in the
+same order, so that they make identical decisions from identical random draws.
 """
 
 from __future__ import annotations
@@ -51,6 +52,27 @@ def enrol_probability(hazards):
     for hazard in hazards:
         stays = stays * (1.0 - hazard)
     return 1.0 - stays
+
+
+def needed_counts(hazards, draw) -> np.ndarray:
+    """How many of these enrolments needed each channel: c was necessary when the same draw
+    would not have enrolled without it, u ≥ 1 − Π_{c' ≠ c}(1 − h_c') (the products in
+    channel order; a channel that reaches nobody, None, is needed by none).
+
+    Examples:
+        >>> needed_counts([None, np.array([0.5]), np.array([1.0])], np.array([0.7])).tolist()
+        [0, 0, 1]
+    """
+    counts = np.zeros(len(hazards), dtype=np.int64)
+    for channel, hazard in enumerate(hazards):
+        if hazard is None:
+            continue
+        stays = 1.0
+        for other, other_hazard in enumerate(hazards):
+            if other != channel and other_hazard is not None:
+                stays = stays * (1.0 - other_hazard)
+        counts[channel] = np.count_nonzero(draw >= 1.0 - stays)
+    return counts
 
 
 def pick_channel(hazards, pick):

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 #: Outcomes shown by default in tables, plots and sensitivity analyses.
 HEADLINE = ("final_enrolled_share", "active_share", "enrolment_engagement_gap",
-            "disengaged_share", "mean_ownership", "weeks_to_50")
+            "disengaged_share", "mean_ownership_of_enrolled_now", "weeks_to_50")
 
 
 def read_manifest(folder: str | Path) -> dict:
