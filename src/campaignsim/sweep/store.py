@@ -115,7 +115,8 @@ class Store:
         lines = []
         for damage in report.damaged:
             target = set_aside(self.folder, damage.path)
-            runs = f"its {damage.runs:,} runs are" if damage.runs else "its runs are"
+            runs = {0: "its runs are", 1: "its run is"}.get(damage.runs,
+                                                            f"its {damage.runs:,} runs are")
             lines.append(f"set aside {damage.path.as_posix()} as "
                          f"{target.relative_to(self.folder).as_posix()}: {damage.reason}; "
                          f"{runs} recomputed")
