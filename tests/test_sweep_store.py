@@ -284,6 +284,7 @@ def test_a_writer_stopped_between_record_and_rename_leaves_a_folder_that_verifie
 DAMAGES = {
     "flipped-series": (lambda out: flip(series_files(out)[0]), ["damaged", "SHA-256"]),
     "deleted-series": (lambda out: series_files(out)[3].unlink(), ["damaged", "missing"]),
+    "truncated-series": (lambda out: truncate(series_files(out)[2]), ["damaged", "bytes"]),
     "truncated-runs": (lambda out: truncate(out / "runs.parquet"), ["damaged", "runs.parquet"]),
     "no-record": (lambda out: next(out.glob(".runs.parquet.sha256")).unlink(),
                   ["damaged", "no checksum record"]),
