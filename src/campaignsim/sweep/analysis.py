@@ -17,7 +17,7 @@ import numpy as np
 
 from ..compare import mean_ci
 from ..scenario import ScenarioError
-from .store import KIND, RUNS_FILE, TIMESERIES_DIR, Store
+from .store import KIND, TIMESERIES_DIR, Store
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,18 +54,15 @@ def require_intact(folder: str | Path) -> dict:
 
 
 def load_runs(folder: str | Path) -> pd.DataFrame:
-    """One row per stored run (also of an unfinished sweep), sorted by point and replicate."""
+    """One row per stored run (also of an unfinished sweep), sorted by point and replicate;
+    a runs file whose size, footer or row count differs from its record is skipped."""
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     folder = Path(folder)
-    read_manifest(folder)
-    store = Store(folder)
-    tables = []
-    if (folder / RUNS_FILE).is_file():
-        tables.append(pq.read_table(folder / RUNS_FILE).replace_schema_metadata(None))
-    tables += [pq.read_table(p) for p in store.part_files()]
+    report = Store(folder).verify(read_manifest(folder)["design"], checksums=False)
+    tables = [pq.read_table(p).replace_schema_metadata(None) for p in report.runs_files]
     if not tables:
         return pd.DataFrame(columns=["point", "replicate", "seed"])
     frame = pa.concat_tables(tables, promote_options="permissive").to_pandas()

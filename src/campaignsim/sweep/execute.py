@@ -20,6 +20,7 @@ from ..results_io import MANIFEST, manifest, write_json
 from ..scenario import ScenarioError, validate_scenario
 from .design import Design, SweepPlan, _error, sweep_identity
 from .executors import _Dask, _Inline, _Processes
+from .integrity import SET_ASIDE_DIR
 from .store import (KIND, LOCK_FILE, PARTS_DIR, RUNS_FILE, TIMESERIES_DIR, Store, _claim,
                     _locked, check_disk)
 from .tasks import Task
@@ -98,7 +99,9 @@ def _manifest(plan: SweepPlan, design: Design, identity: str, status: str, done:
         sweep=plan.sweep.model_dump(mode="json"), design=design.to_dict(),
         store={"runs": RUNS_FILE, "runs_while_running": f"{PARTS_DIR}/",
                "timeseries": f"{TIMESERIES_DIR}/ (Parquet dataset, hive partitioning "
-                             "replicate=<i>; columns point, week, state, count)"},
+                             "replicate=<i>; columns point, week, state, count)",
+               "records": ".<file>.sha256 beside each Parquet file (rows, bytes, sha256)",
+               "set_aside": f"{SET_ASIDE_DIR}/ (damaged files a resume moved aside)"},
         libraries=libraries, **extra)
 
 
