@@ -190,7 +190,8 @@ def test_a_flipped_chunk_of_an_unfinished_sweep_is_set_aside_and_recomputed(
 def test_a_truncated_runs_file_is_set_aside_and_its_runs_recomputed(reference, tmp_path,
                                                                       capsys):
     """Before: an ArrowInvalid traceback on every rerun. The time series verify, so they are
-    kept: only the runs rows are recomputed, and no series file is written twice."""
+    kept: only the runs rows are recomputed, and no series file is written twice. A second
+    damaged runs.parquet is set aside beside the first."""
     file, reference_out = reference
     out = complete_copy(reference, tmp_path)
     truncated = truncate(out / "runs.parquet")
@@ -201,6 +202,11 @@ def test_a_truncated_runs_file_is_set_aside_and_its_runs_recomputed(reference, t
     assert "set aside runs.parquet as damaged/runs.parquet" in err and f"its {RUNS} runs" in err
     assert (out / "damaged" / "runs.parquet").read_bytes() == truncated
     assert {p: p.read_bytes() for p in series_files(out)} == before
+    assert_equals_uninterrupted(out, reference_out)
+    again = truncate(out / "runs.parquet")   # set aside next to, never over, the first
+    sweep(file, out)
+    assert (out / "damaged" / "runs.parquet").read_bytes() == truncated
+    assert (out / "damaged" / "runs.parquet.1").read_bytes() == again
     assert_equals_uninterrupted(out, reference_out)
 
 
@@ -287,7 +293,10 @@ DAMAGES = {
     "truncated-series": (lambda out: truncate(series_files(out)[2]), ["damaged", "bytes"]),
     "truncated-runs": (lambda out: truncate(out / "runs.parquet"), ["damaged", "runs.parquet"]),
     "no-record": (lambda out: next(out.glob(".runs.parquet.sha256")).unlink(),
-                  ["damaged", "no checksum record"]),
+                  ["damaged", "runs.parquet", "no readable checksum record"]),
+    "altered-record": (lambda out: next(out.glob("timeseries/replicate=1/.*.sha256")).write_text(
+        '{"rows": 45, "bytes": "many", "sha256": "0", "points": [0]}'),
+        ["damaged", "replicate=1", "no readable checksum record"]),
 }
 
 
@@ -296,7 +305,8 @@ DAMAGES = {
 def test_readers_refuse_a_damaged_or_incomplete_folder(command, damage, reference, tmp_path,
                                                       monkeypatch, capsys):
     """Exit 2 and one message, never a traceback nor a figure of part of the sweep; the
-    folder is left as it was. Before: a deleted series file made `plot` draw the rest."""
+    folder is left as it was. Before: a deleted series file made `plot` draw the rest, a
+    truncated one a traceback."""
     file, _ = reference
     if damage == "incomplete":
         out = tmp_path / "out"

@@ -54,9 +54,17 @@ def read_record(path: Path) -> dict | None:
         record = json.loads(record_path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(record, dict) or not {"rows", "bytes", "sha256"} <= set(record):
+    points = record.get("points", []) if isinstance(record, dict) else None
+    if not _is_version(record) or not (isinstance(points, list)
+                                       and all(isinstance(p, int) for p in points)):
         return None
     return record
+
+
+def _is_version(record) -> bool:
+    """A row count, size and checksum, of the right types (a record is data, not trusted)."""
+    return (isinstance(record, dict) and isinstance(record.get("rows"), int)
+            and isinstance(record.get("bytes"), int) and isinstance(record.get("sha256"), str))
 
 
 def write_record(data_file: Path, temporary: Path, rows: int, **extra) -> None:
@@ -83,10 +91,9 @@ def _check(path: Path, record: dict | None, checksums: bool) -> str | None:
     import pyarrow.parquet as pq
 
     if record is None:
-        return ("it has no checksum record (written by an older campaignsim, or its record "
-                "was deleted)")
-    versions = [record, *([record["previous"]] if isinstance(record.get("previous"), dict)
-                          else [])]
+        return ("it has no readable checksum record (written by an older campaignsim, or "
+                "its record was deleted or altered)")
+    versions = [record, *([record["previous"]] if _is_version(record.get("previous")) else [])]
     size = path.stat().st_size
     matching = [v for v in versions if v["bytes"] == size]
     if not matching:
@@ -135,7 +142,8 @@ class StoreReport:
         """Why a reader must not trust this folder, or None when it is whole."""
         if self.damaged:
             first = self.damaged[0]
-            more = f" (and {len(self.damaged) - 1} more damaged files)" if len(self.damaged) > 1 else ""
+            others = len(self.damaged) - 1
+            more = f" (and {others} more)" if others else ""
             return (f"the folder is damaged: {first.path.as_posix()}: {first.reason}{more}; run "
                     "the sweep again with the same file and --out: it sets damaged files aside "
                     f"in {SET_ASIDE_DIR}/ and recomputes their runs")
