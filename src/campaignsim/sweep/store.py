@@ -114,10 +114,11 @@ class Store:
             record.unlink(missing_ok=True)
         lines = []
         for damage in report.damaged:
+            what = "" if (self.folder / damage.path).exists() else "the record of "
             target = set_aside(self.folder, damage.path)
             runs = {0: "its runs are", 1: "its run is"}.get(damage.runs,
                                                             f"its {damage.runs:,} runs are")
-            lines.append(f"set aside {damage.path.as_posix()} as "
+            lines.append(f"set aside {what}{damage.path.as_posix()} as "
                          f"{target.relative_to(self.folder).as_posix()}: {damage.reason}; "
                          f"{runs} recomputed")
         return lines
