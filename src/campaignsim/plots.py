@@ -303,14 +303,11 @@ def sweep_figures(folder: Path, outcomes: dict[str, str] | None = None) -> list[
     """Write a sweep folder's figures to FOLDER/plots/ and return their paths:
     outcomes_vs_<parameter>.png for each parameter, heatmap.png for a two-parameter grid,
     adoption_fans.png."""
-    from .scenario import ScenarioError
-    from .sweep import enrolled_curves, load_runs, read_manifest
+    from .sweep import enrolled_curves, load_runs, require_intact
 
     folder = Path(folder)
-    manifest = read_manifest(folder)
+    manifest = require_intact(folder)   # never a figure of part of the sweep
     runs = load_runs(folder)
-    if runs.empty:
-        raise ScenarioError(folder, None, "the sweep has no stored runs yet")
     design = manifest["design"]
     parameters = [p["path"] for p in design["parameters"]]
     outcomes = outcomes or {k: v for k, v in SWEEP_OUTCOMES.items() if k in runs}

@@ -11,7 +11,9 @@ It reads what the folder holds, by its `manifest.json` kind and the files presen
 - a compare folder (`campaignsim compare`): comparison.csv, runs.csv, *_compare.png;
 - a sweep folder (kind "sweep"): runs.parquet or runs.csv, grouped by the swept
   parameters into means with CIs; any other kind falls back to the tables and figures it
-  finds. A part that cannot be read is reported as such, never a crash.
+  finds. A part that cannot be read is reported as such, never a crash. A sweep folder
+  that `campaignsim sweep` wrote is checked first (`require_intact`): an incomplete or
+  damaged one is refused with a message, not reported in part.
 
 The HTML has no scripts and no external references (no http(s) URL in any src, href or
 stylesheet).
@@ -396,7 +398,7 @@ def _run_outcomes(folder: Path) -> str:
 
 def _read_runs(folder: Path, manifest: dict) -> pd.DataFrame | None:
     if manifest.get("kind") == "sweep":
-        try:  # the sweep's own reader also sees the runs of an unfinished sweep
+        try:  # the sweep's own reader (runs.parquet and any parts)
             from .sweep import load_runs
 
             runs = load_runs(folder)
@@ -527,6 +529,10 @@ def build_report(folder: str | Path) -> str:
     folder = Path(folder)
     manifest = read_manifest(folder)
     kind = str(manifest.get("kind", "unknown"))
+    if kind == "sweep" and isinstance(manifest.get("design"), dict):
+        from .sweep import require_intact
+
+        require_intact(folder)   # this version's store: never a report of part of it
     scenarios = resolved_scenarios(manifest)
     bases = [Path.cwd(), folder.resolve().parent, folder.resolve().parent.parent,
              Path(__file__).resolve().parents[2]]

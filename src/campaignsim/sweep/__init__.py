@@ -33,35 +33,41 @@ every scalar outcome of the run's summary), and DIR/timeseries/ (a Parquet datas
 partitioned by replicate, `replicate=<i>/part-….parquet`, long format: point, week,
 state, count). Results are streamed to disk in chunks, each file written to a temporary
 name and renamed; while a sweep is unfinished its rows are in DIR/runs-parts/, and
-runs.parquet is written when the last run is in.
+runs.parquet is written when the last run is in. Every data file has a checksum record
+beside it (`integrity`).
 
 **Resume.** Rerunning the same sweep into the same folder runs only the runs missing from
-it; a folder holding another scenario or design is refused.
+it, after checking every file against its record: a damaged file is moved to
+DIR/damaged/ and its runs are recomputed. A folder holding another scenario or design is
+refused; plot, sensitivity and report refuse an incomplete or damaged folder.
 
 The package's modules, one concept each: `design` (the plan, design points, validation,
 identity), `tasks` (what a worker runs, and the world cache), `executors` (processes,
-Dask), `store` (the Parquet store, manifest, resume, lock, disk check), `execute`
-(`run_sweep`) and `analysis` (reading a folder, summaries, sensitivity). The public API is
-re-exported here, so `campaignsim.sweep.X` is the name to use.
+Dask), `store` (the Parquet store, manifest, resume, lock, disk check), `integrity`
+(checksum records and the check of a folder), `execute` (`run_sweep`) and `analysis`
+(reading a folder, summaries, sensitivity). The public API is re-exported here, so
+`campaignsim.sweep.X` is the name to use.
 """
 
 from .analysis import (HEADLINE, Sensitivity, enrolled_curves, format_points,
                        format_sensitivity, load_runs, load_timeseries, point_table,
-                       read_manifest, sensitivity)
+                       read_manifest, require_intact, sensitivity)
 from .design import (BYTES_PER_RUN, BYTES_PER_STATE_WEEK, MAX_RUNS, Design, Parameter,
                      SweepPlan, apply_point, plan_sweep, set_path, sweep_identity)
 from .execute import (FLUSH_SECONDS, SweepFailed, SweepOutcome, default_folder, run_sweep)
 from .executors import check_scheduler
+from .integrity import SET_ASIDE_DIR, StoreReport
 from .store import (KIND, LARGE_BYTES, LOCK_FILE, PARTS_DIR, RUNS_FILE, TIMESERIES_DIR, Store,
                     check_disk)
 from .tasks import Task, run_one, run_task
 
 __all__ = [
     "BYTES_PER_RUN", "BYTES_PER_STATE_WEEK", "FLUSH_SECONDS", "HEADLINE", "KIND",
-    "LARGE_BYTES", "LOCK_FILE", "MAX_RUNS", "PARTS_DIR", "RUNS_FILE", "TIMESERIES_DIR",
-    "Design", "Parameter", "Sensitivity", "Store", "SweepFailed", "SweepOutcome", "SweepPlan",
+    "LARGE_BYTES", "LOCK_FILE", "MAX_RUNS", "PARTS_DIR", "RUNS_FILE", "SET_ASIDE_DIR",
+    "TIMESERIES_DIR", "Design", "Parameter", "Sensitivity", "Store", "StoreReport",
+    "SweepFailed", "SweepOutcome", "SweepPlan",
     "Task", "apply_point", "check_disk", "check_scheduler", "default_folder",
     "enrolled_curves", "format_points", "format_sensitivity", "load_runs", "load_timeseries",
-    "plan_sweep", "point_table", "read_manifest", "run_one", "run_sweep", "run_task",
-    "sensitivity", "set_path", "sweep_identity",
+    "plan_sweep", "point_table", "read_manifest", "require_intact", "run_one", "run_sweep",
+    "run_task", "sensitivity", "set_path", "sweep_identity",
 ]

@@ -2,7 +2,9 @@
 curves for plots, per-point summaries, and sensitivity indices of outcomes to the swept
 parameters (SALib for sampled designs, an exact variance decomposition for grids).
 
-Only reads: nothing here writes to a sweep folder, and an unfinished sweep can be read.
+Only reads: nothing here writes to a sweep folder. The loaders also read an unfinished
+sweep; `require_intact`, which plot, sensitivity and report call first, refuses a folder
+that is incomplete or damaged.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 
 from ..compare import mean_ci
 from ..scenario import ScenarioError
-from .store import KIND, RUNS_FILE, TIMESERIES_DIR, Store
+from .store import KIND, TIMESERIES_DIR, Store
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,19 +40,29 @@ def read_manifest(folder: str | Path) -> dict:
     return data
 
 
+def require_intact(folder: str | Path) -> dict:
+    """The manifest of a sweep folder whose every run is stored and every file verifies
+    against its checksum record; ScenarioError (exit 2) naming what is missing or damaged."""
+    data = read_manifest(folder)
+    problem = Store(Path(folder)).verify(data["design"]).problem()
+    if problem is None and data.get("status") != "complete":
+        problem = (f"the sweep is not complete (its manifest says {data.get('status')!r}); run "
+                   "the sweep again with the same file and --out to finish it")
+    if problem:
+        raise ScenarioError(folder, None, problem)
+    return data
+
+
 def load_runs(folder: str | Path) -> pd.DataFrame:
-    """One row per stored run (also of an unfinished sweep), sorted by point and replicate."""
+    """One row per stored run (also of an unfinished sweep), sorted by point and replicate;
+    a runs file whose size, footer or row count differs from its record is skipped."""
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     folder = Path(folder)
-    read_manifest(folder)
-    store = Store(folder)
-    tables = []
-    if (folder / RUNS_FILE).is_file():
-        tables.append(pq.read_table(folder / RUNS_FILE).replace_schema_metadata(None))
-    tables += [pq.read_table(p) for p in store.part_files()]
+    report = Store(folder).verify(read_manifest(folder)["design"], checksums=False)
+    tables = [pq.read_table(p).replace_schema_metadata(None) for p in report.runs_files]
     if not tables:
         return pd.DataFrame(columns=["point", "replicate", "seed"])
     frame = pa.concat_tables(tables, promote_options="permissive").to_pandas()
@@ -68,12 +80,11 @@ def load_timeseries(folder: str | Path, states: tuple[str, ...] | None = None,
     """
     import pyarrow.dataset as ds
 
-    folder = Path(folder)
-    read_manifest(folder)
-    _, chunks = Store(folder).committed()
-    files = [str(p) for p in sorted((folder / TIMESERIES_DIR).glob("replicate=*/part-*.parquet"))
-             if p.stem in chunks]
     import pandas as pd
+
+    folder = Path(folder)
+    report = Store(folder).verify(read_manifest(folder)["design"], checksums=False)
+    files = [str(p) for p in report.series_files]
 
     if not files:
         return pd.DataFrame(columns=["point", "replicate", "week", "state", "count"])
@@ -178,12 +189,7 @@ def sensitivity(folder: str | Path, outcomes: tuple[str, ...] | None = None) -> 
     """
     import pandas as pd
 
-    data = read_manifest(folder)
-    design = data["design"]
-    if data.get("status") != "complete":
-        raise ScenarioError(folder, None, f"the sweep is not complete ({data.get('runs_done', 0)}"
-                            f" of {data.get('runs_total', '?')} runs); rerun `campaignsim sweep` "
-                            "with the same file and --out to finish it")
+    design = require_intact(folder)["design"]
     runs = load_runs(folder)
     paths = [p["path"] for p in design["parameters"]]
     wanted = outcomes or tuple(o for o in HEADLINE if o in runs)

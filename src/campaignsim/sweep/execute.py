@@ -20,6 +20,7 @@ from ..results_io import MANIFEST, manifest, write_json
 from ..scenario import ScenarioError, validate_scenario
 from .design import Design, SweepPlan, _error, sweep_identity
 from .executors import _Dask, _Inline, _Processes
+from .integrity import SET_ASIDE_DIR
 from .store import (KIND, LOCK_FILE, PARTS_DIR, RUNS_FILE, TIMESERIES_DIR, Store, _claim,
                     _locked, check_disk)
 from .tasks import Task
@@ -98,7 +99,9 @@ def _manifest(plan: SweepPlan, design: Design, identity: str, status: str, done:
         sweep=plan.sweep.model_dump(mode="json"), design=design.to_dict(),
         store={"runs": RUNS_FILE, "runs_while_running": f"{PARTS_DIR}/",
                "timeseries": f"{TIMESERIES_DIR}/ (Parquet dataset, hive partitioning "
-                             "replicate=<i>; columns point, week, state, count)"},
+                             "replicate=<i>; columns point, week, state, count)",
+               "records": ".<file>.sha256 beside each Parquet file (rows, bytes, sha256)",
+               "set_aside": f"{SET_ASIDE_DIR}/ (damaged files a resume moved aside)"},
         libraries=libraries, **extra)
 
 
@@ -145,9 +148,9 @@ def run_sweep(plan: SweepPlan, folder: str | Path | None = None, workers: int | 
     started = time.perf_counter()
     store = Store(folder)
     if existing is not None and existing.get("status") == "complete":
-        done, _ = store.committed()
-        if len(done) == len(design.points) * design.replications:
-            return SweepOutcome(folder, design.runs, len(done), 0, 0.0, True)
+        report = store.verify(design)
+        if report.problem() is None and not store.part_files():
+            return SweepOutcome(folder, design.runs, len(report.stored), 0, 0.0, True)
     # Workers start before this process reads any Parquet (which starts Arrow's threads).
     if executor == "dask":
         runner = _Dask(workers, scheduler)   # an unreachable scheduler fails here
@@ -164,9 +167,8 @@ def run_sweep(plan: SweepPlan, folder: str | Path | None = None, workers: int | 
 
 def _run(plan, design, identity, existing, store, runner, folder, chunk, quiet, reuse_worlds,
          scheduler, executor, workers, started, announce) -> SweepOutcome:
-    done: set[tuple[int, int]] = set()
-    if existing is not None:
-        done, _ = store.committed()
+    report = store.verify(design)   # a fresh folder holds nothing to check
+    done = report.stored if existing is not None else set()
     missing = [(p, r) for p in range(len(design.points)) for r in range(design.replications)
                if (p, r) not in done]
     total = design.runs
@@ -174,7 +176,7 @@ def _run(plan, design, identity, existing, store, runner, folder, chunk, quiet, 
     if not missing:   # all runs are in: make sure runs.parquet holds them
         runner.close()
         with _locked(folder):
-            store.tidy()
+            _say(store.tidy(report))
             rows = store.consolidate()
             write_json(folder / MANIFEST, _manifest(plan, design, identity, "complete", rows,
                                                     existing.get("created")))
@@ -195,7 +197,7 @@ def _run(plan, design, identity, existing, store, runner, folder, chunk, quiet, 
         folder.mkdir(parents=True, exist_ok=True)
         with _locked(folder):
             locked = True
-            store.tidy()
+            _say(store.tidy(report))
             write_json(folder / MANIFEST, _manifest(plan, design, identity, "running", stored,
                                                     created))
             results = runner.start(tasks)
@@ -217,7 +219,7 @@ def _run(plan, design, identity, existing, store, runner, folder, chunk, quiet, 
                                        counts))
                     bar.update(len(result["runs"]))
                     if len(buffer) >= chunk or time.monotonic() - last_flush > FLUSH_SECONDS:
-                        store.write_chunk(buffer, design)
+                        store.write_chunk(buffer, design, report.series)
                         stored, wrote = stored + len(buffer), True
                         buffer, last_flush = [], time.monotonic()
                 status = "complete"
@@ -225,7 +227,7 @@ def _run(plan, design, identity, existing, store, runner, folder, chunk, quiet, 
                 bar.close()
                 runner.close()   # stop the workers before the last writes
                 if buffer:
-                    store.write_chunk(buffer, design)
+                    store.write_chunk(buffer, design, report.series)
                     stored, wrote = stored + len(buffer), True
                 if status == "complete":
                     stored = store.consolidate()
@@ -243,6 +245,12 @@ def _run(plan, design, identity, existing, store, runner, folder, chunk, quiet, 
         raise
     seconds = time.perf_counter() - started
     return SweepOutcome(folder, total, len(done), len(missing), seconds, True)
+
+
+def _say(lines: list[str]) -> None:
+    """What resume set aside, on stderr: the user should know a file was damaged."""
+    for line in lines:
+        print(f"campaignsim: {line}", file=sys.stderr, flush=True)
 
 
 class SweepFailed(RuntimeError):

@@ -2,8 +2,10 @@
 and their time series, consolidation into runs.parquet, the folder lock, the check that a
 folder holds this sweep (or nothing), and the disk-space check.
 
-Every file is written to a temporary name and renamed, and a chunk is committed by its runs
-file, so a sweep killed at any moment leaves a folder that the next run resumes.
+Every file is written to a temporary name and renamed, with its checksum record beside it
+(integrity.py); a run is stored when its runs row and its time series both verify, so a
+sweep killed at any moment, or a file damaged later, leaves a folder that the next run
+resumes and repairs.
 """
 
 from __future__ import annotations
@@ -22,11 +24,10 @@ import numpy as np
 from ..results_io import MANIFEST, atomic_write
 from ..scenario import STATES, ScenarioError
 from .design import Design, SweepPlan, _error
+from .integrity import (PARTS_DIR, RUNS_FILE, TIMESERIES_DIR, StoreReport, record_path,
+                        set_aside, verify, write_record)
 
 KIND = "sweep"
-RUNS_FILE = "runs.parquet"
-PARTS_DIR = "runs-parts"
-TIMESERIES_DIR = "timeseries"
 LOCK_FILE = ".lock"
 #: Ask for --yes above this estimated size, or above half of the free disk space.
 LARGE_BYTES = 2 * 1024 ** 3
@@ -52,15 +53,16 @@ def _cell(value: Any, kind: str):
     return value
 
 
-def _write_parquet(table, path: Path) -> None:
-    """Write a Parquet file atomically and durably: a temporary file, flushed to disk,
-    renamed into place, and the folder's entry flushed too."""
+def _write_parquet(table, path: Path, **record) -> None:
+    """Write a Parquet file atomically and durably: a temporary file, flushed to disk, its
+    checksum record written, renamed into place, and the folder's entry flushed too."""
     import pyarrow.parquet as pq
 
     def write(temporary: Path) -> None:
         pq.write_table(table, temporary, compression="zstd")
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())
+        write_record(path, temporary, table.num_rows, **record)
 
     atomic_write(path, write)
     with contextlib.suppress(OSError):   # not every system can open a folder
@@ -92,40 +94,34 @@ class Store:
     def part_files(self) -> list[Path]:
         return sorted(self.parts.glob("part-*.parquet")) if self.parts.is_dir() else []
 
-    def committed(self) -> tuple[set[tuple[int, int]], set[str]]:
-        """(point, replicate) of every stored run, and the ids of the stored chunks."""
-        import pyarrow.parquet as pq
+    def verify(self, design: Design | dict, checksums: bool = True) -> StoreReport:
+        """Check every file against its record: which runs are stored, what is damaged
+        (`design` is the Design, or its dict from the manifest)."""
+        points, replications = ((len(design.points), design.replications)
+                                if isinstance(design, Design)
+                                else (len(design["points"]), int(design["replications"])))
+        return verify(self.folder, points, replications, checksums)
 
-        done: set[tuple[int, int]] = set()
-        chunks: set[str] = set()
-        runs_file = self.folder / RUNS_FILE
-        if runs_file.is_file():
-            table = pq.read_table(runs_file, columns=["point", "replicate"])
-            done.update(zip(table["point"].to_pylist(), table["replicate"].to_pylist()))
-            metadata = pq.read_schema(runs_file).metadata or {}
-            chunks.update(json.loads(metadata.get(b"campaignsim.chunks", b"[]")))
-        for part in self.part_files():
-            try:
-                table = pq.read_table(part, columns=["point", "replicate"])
-            except Exception:   # damaged (a power cut before the disk had it): not committed
-                part.replace(part.with_name(f".{part.name}.damaged"))
-                continue
-            done.update(zip(table["point"].to_pylist(), table["replicate"].to_pylist()))
-            chunks.add(part.stem)
-        return done, chunks
-
-    def tidy(self) -> None:
-        """Remove what an interrupted writer left: temporary files, and time-series parts
-        of chunks whose runs were never committed."""
-        _, chunks = self.committed()
+    def tidy(self, report: StoreReport) -> list[str]:
+        """Before writing: remove temporary files and the records of files a stopped writer
+        never renamed into place; move the damaged files `report` found into DIR/damaged/
+        (their runs are then missing, and recomputed). Returns one line per file set aside."""
         for folder in (self.folder, self.parts, *self._partitions()):
             if folder.is_dir():
                 for temporary in folder.glob(".*.tmp"):
                     temporary.unlink(missing_ok=True)
-        for partition in self._partitions():
-            for part in partition.glob("part-*.parquet"):
-                if part.stem not in chunks:
-                    part.unlink(missing_ok=True)
+        for record in report.stale_records:
+            record.unlink(missing_ok=True)
+        lines = []
+        for damage in report.damaged:
+            what = "" if (self.folder / damage.path).exists() else "the record of "
+            target = set_aside(self.folder, damage.path)
+            runs = {0: "its runs are", 1: "its run is"}.get(damage.runs,
+                                                            f"its {damage.runs:,} runs are")
+            lines.append(f"set aside {what}{damage.path.as_posix()} as "
+                         f"{target.relative_to(self.folder).as_posix()}: {damage.reason}; "
+                         f"{runs} recomputed")
+        return lines
 
     def _partitions(self) -> list[Path]:
         return sorted(self.timeseries.glob("replicate=*")) if self.timeseries.is_dir() else []
@@ -133,9 +129,10 @@ class Store:
     # writing -----------------------------------------------------------------------
 
     def write_chunk(self, results: list[tuple[int, int, int, dict, np.ndarray]],
-                    design: Design) -> None:
+                    design: Design, have_series: set = frozenset()) -> None:
         """Write buffered runs (point, replicate, seed, outcomes, counts) as one chunk:
-        time series first, the runs rows last (their file commits the chunk)."""
+        time series first (except of runs in `have_series`, whose verified series are
+        kept), the runs rows last."""
         import pyarrow as pa
 
         if not results:
@@ -143,7 +140,8 @@ class Store:
         self.counter += 1
         chunk = f"part-{self.session}-{self.counter:05d}"
         results = sorted(results, key=lambda r: (r[1], r[0]))
-        for replicate, group in itertools.groupby(results, key=lambda r: r[1]):
+        needed = [r for r in results if (r[0], r[1]) not in have_series]
+        for replicate, group in itertools.groupby(needed, key=lambda r: r[1]):
             group = list(group)
             points = np.concatenate([np.full(c.size, p, dtype=np.int64) for p, _, _, _, c in group])
             weeks = np.concatenate([np.repeat(np.arange(c.shape[0], dtype=np.int32), c.shape[1])
@@ -156,7 +154,8 @@ class Store:
                 "state": pa.DictionaryArray.from_arrays(pa.array(states, pa.int8()),
                                                         pa.array(list(STATES))),
                 "count": counts.astype(np.int64)})
-            _write_parquet(table, self.timeseries / f"replicate={replicate}" / f"{chunk}.parquet")
+            _write_parquet(table, self.timeseries / f"replicate={replicate}" / f"{chunk}.parquet",
+                           points=sorted({p for p, *_ in group}))
         outcomes = list(dict.fromkeys(k for r in results for k in r[3]))
         kinds = [(p.path, p.kind) for p in design.parameters]
         schema = _runs_schema(kinds, outcomes)
@@ -172,35 +171,26 @@ class Store:
         _write_parquet(pa.table(columns, schema=schema), self.parts / f"{chunk}.parquet")
 
     def consolidate(self) -> int:
-        """Merge runs.parquet and the committed parts into runs.parquet (sorted by point and
-        replicate, one row per run), then remove the parts. Returns the number of rows."""
+        """Merge runs.parquet and the parts into runs.parquet (sorted by point and
+        replicate, one row per run), then remove the parts. Call it after `tidy`, when
+        every file in place verifies. Returns the number of rows."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        tables, chunks = [], []
         runs_file = self.folder / RUNS_FILE
-        if runs_file.is_file():
-            tables.append(pq.read_table(runs_file))
-            metadata = pq.read_schema(runs_file).metadata or {}
-            chunks += json.loads(metadata.get(b"campaignsim.chunks", b"[]"))
         parts = self.part_files()
-        for part in parts:
-            tables.append(pq.read_table(part))
-            chunks.append(part.stem)
+        tables = [pq.read_table(path).replace_schema_metadata(None)
+                  for path in ([runs_file] if runs_file.is_file() else []) + parts]
         if not tables:
             return 0
-        table = pa.concat_tables([t.replace_schema_metadata(None) for t in tables],
-                                 promote_options="permissive")
+        table = pa.concat_tables(tables, promote_options="permissive")
         keys = np.asarray(table["point"]) * (1 << 32) + np.asarray(table["replicate"])
         _, first = np.unique(keys, return_index=True)     # sorted by (point, replicate)
         table = table.take(pa.array(first))
-        table = table.replace_schema_metadata({"campaignsim.chunks": json.dumps(sorted(set(chunks)))})
         _write_parquet(table, runs_file)
         for part in parts:
             part.unlink(missing_ok=True)
-        if self.parts.is_dir():
-            for leftover in self.parts.glob(".part-*"):   # damaged or temporary files
-                leftover.unlink(missing_ok=True)
+            record_path(part).unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             self.parts.rmdir()
         return table.num_rows
