@@ -50,7 +50,8 @@ from .analysis import (HEADLINE, Sensitivity, enrolled_curves, format_points,
                        read_manifest, sensitivity)
 from .design import (BYTES_PER_RUN, BYTES_PER_STATE_WEEK, MAX_RUNS, Design, Parameter,
                      SweepPlan, apply_point, plan_sweep, set_path, sweep_identity)
-from .execute import (FLUSH_SECONDS, SweepFailed, SweepOutcome, default_folder, run_sweep)
+from .execute import (FLUSH_SECONDS, SweepFailed, SweepOutcome, default_folder, run_sweep,
+                      stored_note)
 from .executors import check_scheduler
 from .store import (KIND, LARGE_BYTES, LOCK_FILE, PARTS_DIR, RUNS_FILE, TIMESERIES_DIR, Store,
                     check_disk)
@@ -63,5 +64,5 @@ __all__ = [
     "Task", "apply_point", "check_disk", "check_scheduler", "default_folder",
     "enrolled_curves", "format_points", "format_sensitivity", "load_runs", "load_timeseries",
     "plan_sweep", "point_table", "read_manifest", "run_one", "run_sweep", "run_task",
-    "sensitivity", "set_path", "sweep_identity",
+    "sensitivity", "set_path", "stored_note", "sweep_identity",
 ]
