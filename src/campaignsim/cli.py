@@ -54,7 +54,7 @@ def command_run(args) -> int:
     overrides = {k: v for k, v in (("seed", args.seed), ("weeks", args.steps)) if v is not None}
     if overrides:
         scenario = scenario.with_overrides(**overrides)
-    out = Path(args.out) if args.out else Path("results") / scenario.name
+    out = Path(args.out) if args.out is not None else Path("results") / scenario.name
     identity = scenario.content_hash()
     # The claim (lock, checked contents) is held for the whole command: no other run can
     # write into the folder between the check and the last file.
@@ -97,7 +97,7 @@ def command_compare(args) -> int:
     if duplicates:
         scenarios = [s.with_overrides(name=f"{s.name}-{i + 1}") if s.name in duplicates else s
                      for i, s in enumerate(scenarios)]
-    out = Path(args.out) if args.out else Path("results") / "compare"
+    out = Path(args.out) if args.out is not None else Path("results") / "compare"
     identity = hashlib.sha256(" ".join(s.content_hash() for s in scenarios).encode()).hexdigest()
     fields = {"seed": args.seed, "replications": args.replications}
     with Claim(out, results_check("compare", identity, fields, args.force)) as claim:
@@ -142,7 +142,7 @@ def command_sweep(args) -> int:
     if args.workers is not None and args.workers < 1:
         raise ScenarioError(None, "--workers", "must be at least 1")
     plan = plan_sweep(args.file)
-    out = Path(args.out) if args.out else default_folder(plan)
+    out = Path(args.out) if args.out is not None else default_folder(plan)
     try:
         outcome = run_sweep(plan, out, workers=args.workers, executor=args.executor or
                             "processes", scheduler=args.scheduler, quiet=args.quiet,
@@ -225,7 +225,7 @@ def command_app(args) -> int:
 def command_report(args) -> int:
     from .report import write_report
 
-    out = write_report(Path(args.folder), Path(args.out) if args.out else None, force=args.force)
+    out = write_report(Path(args.folder), Path(args.out) if args.out is not None else None, force=args.force)
     print(f"wrote {out}")
     return 0
 

@@ -5,9 +5,9 @@ writes (run, compare, sweep, report, plot, sensitivity).
   and a final name of "", "." or ".." is refused.
 * Missing folders are created one by one by this process, which remembers which it made;
   a folder counts as ours only then.
-* The folder is claimed with a lock file created with O_EXCL (pid, host, start time) and
+* The folder is claimed with a lock file, created exclusively (pid, host, start time) and
   held with flock for the whole command; a lock whose holder has died (its flock is free)
-  is taken over, a live one ends the command with "in use by pid N".
+  is taken over, a live one ends the command with "in use by pid N" (exit 2).
 * The folder's contents are checked under that lock, at the moment of claiming: another
   kind, scenario, seed or replication count, or files campaignsim did not write, are
   refused unless `force`.
@@ -31,8 +31,6 @@ from .scenario import ScenarioError
 
 LOCK_FILE = ".lock"
 MANIFEST = "manifest.json"
-#: An empty lock file younger than this is a claim being made right now, not a stale one.
-CLAIMING_SECONDS = 5.0
 
 #: The claims open in this process, innermost last; atomic_write reports to them.
 _open_claims: list["Claim"] = []
@@ -113,50 +111,71 @@ def _pid_alive(pid) -> bool:
 
 
 class FolderLock:
-    """An exclusive claim on a folder: FOLDER/.lock made with O_EXCL and flocked."""
+    """An exclusive claim on a folder: FOLDER/.lock, flocked by its holder from the moment
+    it appears and naming it (pid, host, start time).
+
+    The lock file is written and flocked under a temporary name, then hard-linked to .lock,
+    which fails if .lock exists: as exclusive as O_EXCL, and never seen empty. A .lock whose
+    flock is free has lost its holder (the kernel drops a flock when its process dies,
+    even by SIGKILL), whatever pid it names; it is taken over."""
 
     def __init__(self, folder: Path):
         self.path = folder / LOCK_FILE
         self.handle: int | None = None
 
     def acquire(self) -> None:
+        info = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                           "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}).encode("utf-8")
         for _ in range(100):   # retried only while locks appear and vanish under us
+            if self._create(info):
+                return
             try:
-                handle = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
-                ours = _flock(handle)
-            except FileExistsError:
-                try:
-                    handle = os.open(self.path, os.O_RDWR)
-                except FileNotFoundError:
-                    continue
-                ours = self._stale(handle)
-            if not ours:
+                handle = os.open(self.path, os.O_RDWR)
+            except FileNotFoundError:
+                continue
+            if not self._stale(handle):
                 holder = _holder(handle)
                 os.close(handle)
                 raise self._in_use(holder)
             if not self._still_there(handle):   # released and removed as we opened it
                 os.close(handle)
                 continue
-            info = {"pid": os.getpid(), "host": socket.gethostname(),
-                    "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
             os.ftruncate(handle, 0)
             os.lseek(handle, 0, os.SEEK_SET)
-            os.write(handle, json.dumps(info).encode("utf-8"))
+            os.write(handle, info)
             self.handle = handle
             return
         raise ScenarioError(self.path.parent, "--out", "could not claim the folder: its lock "
                             "keeps changing; try again")
 
+    def _create(self, info: bytes) -> bool:
+        """Publish a new, flocked lock file; False if .lock exists already."""
+        temporary = self.path.with_name(f"{LOCK_FILE}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+        handle = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
+        try:
+            _flock(handle)
+            os.write(handle, info)
+            os.link(temporary, self.path)
+        except (FileExistsError, FileNotFoundError):   # held; or a holder's tidy-up took ours
+            os.close(handle)
+            return False
+        except BaseException:
+            os.close(handle)
+            raise
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        self.handle = handle
+        return True
+
     def _stale(self, handle: int) -> bool:
         """Whether the lock's holder is gone (then we now hold its flock)."""
         if not _flock(handle):
             return False
-        holder = _holder(handle)
-        if not holder:   # just created and not yet written, or left by a crash then
-            return time.time() - os.fstat(handle).st_mtime > CLAIMING_SECONDS
         try:
             import fcntl  # noqa: F401  (with flock, a free flock is proof enough)
         except ImportError:
+            holder = _holder(handle)
             return holder.get("host") != socket.gethostname() or not _pid_alive(holder.get("pid"))
         return True
 
