@@ -25,7 +25,7 @@ import psutil
 import pytest
 
 from campaignsim import cli
-from campaignsim.folders import LOCK_FILE, Claim, FolderLock, results_check
+from campaignsim.folders import LOCK_FILE, Claim, FolderLock
 from campaignsim.results_io import write_text
 from campaignsim.scenario import ScenarioError
 from conftest import BASELINE, write
@@ -128,6 +128,14 @@ def test_folder_names_of_no_folder_are_refused(tmp_path, capsys, monkeypatch, ou
     monkeypatch.chdir(tmp_path)
     assert cli.main(["run", str(tiny(tmp_path)), "--out", out]) == 2
     assert "names no folder" in capsys.readouterr().err
+
+
+def test_a_file_in_the_way_is_bad_input(tmp_path, capsys):
+    file = write(tmp_path / "taken", "a file\n")
+    for out in (file, file / "sub"):
+        assert cli.main(["run", str(tiny(tmp_path)), "--out", str(out)]) == 2
+        assert "not a folder" in capsys.readouterr().err
+    assert file.read_text() == "a file\n"
 
 
 def test_a_scenario_named_dotdot_is_refused(tmp_path, capsys, monkeypatch):

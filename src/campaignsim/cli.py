@@ -225,7 +225,8 @@ def command_app(args) -> int:
 def command_report(args) -> int:
     from .report import write_report
 
-    out = write_report(Path(args.folder), Path(args.out) if args.out is not None else None, force=args.force)
+    out = write_report(Path(args.folder), None if args.out is None else Path(args.out),
+                       force=args.force)
     print(f"wrote {out}")
     return 0
 

@@ -20,7 +20,6 @@ writes (run, compare, sweep, report, plot, sensitivity).
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import socket
@@ -28,6 +27,11 @@ import time
 from pathlib import Path
 
 from .scenario import ScenarioError
+
+try:
+    import fcntl
+except ImportError:   # not POSIX: a lock is stale when its pid is gone
+    fcntl = None
 
 LOCK_FILE = ".lock"
 MANIFEST = "manifest.json"
@@ -59,6 +63,9 @@ def make_folders(folder: Path) -> list[Path]:
             path.mkdir()
         except FileExistsError:
             continue
+        except NotADirectoryError:
+            raise ScenarioError(path, "--out", "a part of this path is a file, not a "
+                                "folder") from None
         created.append(path)
         for claim in _open_claims:
             if path.is_relative_to(claim.folder):
@@ -81,9 +88,7 @@ def note_written(path: Path, existed: bool) -> None:
 
 def _flock(handle: int) -> bool:
     """Take the flock on `handle` without waiting; True where there is no flock."""
-    try:
-        import fcntl
-    except ImportError:
+    if fcntl is None:
         return True
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -172,12 +177,10 @@ class FolderLock:
         """Whether the lock's holder is gone (then we now hold its flock)."""
         if not _flock(handle):
             return False
-        try:
-            import fcntl  # noqa: F401  (with flock, a free flock is proof enough)
-        except ImportError:
-            holder = _holder(handle)
-            return holder.get("host") != socket.gethostname() or not _pid_alive(holder.get("pid"))
-        return True
+        if fcntl is not None:   # a free flock is proof enough, whatever pid the file names
+            return True
+        holder = _holder(handle)
+        return holder.get("host") != socket.gethostname() or not _pid_alive(holder.get("pid"))
 
     def _still_there(self, handle: int) -> bool:
         try:
@@ -272,6 +275,8 @@ class Claim:
     def __enter__(self) -> "Claim":
         if not self.create and not self.folder.is_dir():
             raise ScenarioError(self.folder, None, "no such results folder")
+        if self.folder.exists() and not self.folder.is_dir():
+            raise ScenarioError(self.folder, "--out", "exists and is not a folder")
         try:
             self.created_folders = make_folders(self.folder)
             _open_claims.append(self)
@@ -316,6 +321,3 @@ def claim_file(path: str | Path, is_ours, force: bool = False, flag: str = "--ou
                             "another name or pass --force to overwrite it")
     return target
 
-
-def is_disk_full(error: OSError) -> bool:
-    return error.errno in (errno.ENOSPC, errno.EDQUOT)

@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-from .folders import MANIFEST, make_folders, note_written
+from .folders import MANIFEST, make_folders, note_written  # noqa: F401  (MANIFEST: re-exported)
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
