@@ -40,9 +40,10 @@ it; a folder holding another scenario or design is refused.
 
 The package's modules, one concept each: `design` (the plan, design points, validation,
 identity), `tasks` (what a worker runs, and the world cache), `executors` (processes,
-Dask), `store` (the Parquet store, manifest, resume, lock, disk check), `execute`
-(`run_sweep`) and `analysis` (reading a folder, summaries, sensitivity). The public API is
-re-exported here, so `campaignsim.sweep.X` is the name to use.
+Dask), `store` (the Parquet store, manifest, resume, disk check), `execute` (`run_sweep`,
+which claims its folder with `campaignsim.folders.Claim`) and `analysis` (reading a
+folder, summaries, sensitivity). The public API is re-exported here, so
+`campaignsim.sweep.X` is the name to use.
 """
 
 from .analysis import (HEADLINE, Sensitivity, enrolled_curves, format_points,

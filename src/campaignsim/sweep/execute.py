@@ -2,7 +2,8 @@
 streamed to the store in chunks with a progress bar, and the manifest kept up to date.
 
 This is where the design, the executors and the store meet; an interrupted or failed
-sweep leaves the runs finished so far in the folder, and running it again resumes it.
+sweep leaves the runs finished so far in the folder, and running it again resumes it; one
+that stored none leaves nothing of its own (`folders.Claim`).
 """
 
 from __future__ import annotations
@@ -122,8 +123,9 @@ def run_sweep(plan: SweepPlan, folder: str | Path | None = None, workers: int | 
 
     Raises:
         ScenarioError: bad design, folder of another sweep, disk too small, scheduler not
-            reachable, or a design point the model refuses; nothing is written when the
-            problem is found before the first run is stored.
+            reachable, a folder in use, or a design point the model refuses; when the
+            problem is found before the first run is stored, the files and folders the
+            sweep made are removed again (and nothing else).
         KeyboardInterrupt: after storing the runs received so far.
     """
     folder = folder or default_folder(plan)
