@@ -372,11 +372,20 @@ def read_only_folder(tmp_path):
 
 
 def test_a_read_only_folder_is_a_message_and_exit_1(tmp_path, read_only_folder, capsys):
-    for out in (read_only_folder, read_only_folder / "sub"):
-        assert cli.main(["run", str(tiny(tmp_path)), "--out", str(out)]) == 1
-        err = capsys.readouterr().err
-        assert err.startswith("campaignsim: error: cannot write") and "read-only" in err
-        assert err.count("\n") == 1
+    file = str(tiny(tmp_path))
+    assert cli.main(["run", file, "--out", str(tmp_path / "done")]) == 0
+    sweep = str(write(tmp_path / "s.toml", scenario_text("s", tail=SLOW_SWEEP)))
+    commands = [["run", file, "--out"], ["compare", file, "-r", "2", "--workers", "1", "--out"],
+                ["sweep", sweep, "--workers", "1", "--quiet", "--out"],
+                ["report", str(tmp_path / "done"), "--out"]]
+    capsys.readouterr()
+    for command in commands:
+        for out in (read_only_folder, read_only_folder / "sub"):
+            target = out / "r.html" if command[0] == "report" else out
+            assert cli.main(command + [str(target)]) == 1, command
+            err = capsys.readouterr().err
+            assert err.startswith("campaignsim: error: cannot write") and "read-only" in err
+            assert err.count("\n") == 1
 
 
 def test_a_full_disk_is_a_message_and_exit_1_and_leaves_nothing(tmp_path, capsys,
