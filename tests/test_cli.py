@@ -351,14 +351,20 @@ def test_a_folder_with_foreign_files_is_refused(clobber_runs):
     assert (root / "foreign" / "notes.txt").read_text() == "my own notes\n"
 
 
-def test_same_scenario_with_another_seed_may_reuse_its_folder(tmp_path, capsys):
-    """The folder's identity is the scenario without its seed (in-process, small)."""
+def test_same_scenario_with_another_seed_is_refused_without_force(tmp_path, capsys):
+    """The folder's identity is the scenario and its seed (issue 10, case 9; in-process)."""
     x = write(tmp_path / "x.toml", SMALL.format(intensity=0.1))
     out = tmp_path / "E"
     assert cli.main(["run", str(x), "--seed", "3", "--out", str(out)]) == 0
-    assert cli.main(["run", str(x), "--seed", "4", "--out", str(out)]) == 0
+    assert cli.main(["run", str(x), "--seed", "3", "--out", str(out)]) == 0   # the same again
+    capsys.readouterr()
+    assert cli.main(["run", str(x), "--seed", "4", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "different seed (3 in the folder, 4 now)" in err and "--force" in err
+    assert json.loads((out / "summary.json").read_text())["seed"] == 3
+    assert cli.main(["run", str(x), "--seed", "4", "--force", "--out", str(out)]) == 0
     assert json.loads((out / "summary.json").read_text())["seed"] == 4
     y = write(tmp_path / "y.toml", SMALL.format(intensity=0.3))
-    assert cli.main(["run", str(y), "--out", str(out)]) == 2
+    assert cli.main(["run", str(y), "--seed", "4", "--out", str(out)]) == 2
     assert json.loads((out / "summary.json").read_text())["seed"] == 4
     capsys.readouterr()

@@ -1,7 +1,9 @@
 """The `campaignsim` command: a thin shell over the Python API.
 
 Bad input (a scenario file, a field, a graph file, an output folder) ends with one
-message naming the file and field and what is allowed, and exit status 2.
+message naming the file and field and what is allowed, and exit status 2; a failure of
+the environment (disk full, read-only folder, out of memory) with one message and exit
+status 1; Ctrl-C with 130. Every command that writes goes through `folders.Claim`.
 """
 
 from __future__ import annotations
@@ -49,25 +51,30 @@ def _format_summary(summary: dict) -> str:
 
 def command_run(args) -> int:
     from . import plots
-    from .results_io import claim_folder, manifest, write_json, write_text
+    from .folders import Claim, results_check
+    from .results_io import manifest, write_json, write_text
     from .runner import run
 
     scenario = load_scenario(args.file)
     overrides = {k: v for k, v in (("seed", args.seed), ("weeks", args.steps)) if v is not None}
     if overrides:
         scenario = scenario.with_overrides(**overrides)
-    out = Path(args.out) if args.out else Path("results") / scenario.name
+    out = Path(args.out) if args.out is not None else Path("results") / scenario.name
     identity = scenario.content_hash()
-    claim_folder(out, "run", identity, force=args.force)
-    result = run(scenario)
-    out.mkdir(parents=True, exist_ok=True)
-    write_text(out / "timeseries.csv", result.timeseries.to_csv(index=False, float_format="%.10g"))
-    write_json(out / "summary.json", result.summary)
-    plots.save_figure(plots.adoption_figure(result.timeseries, f"{scenario.name} (seed {scenario.seed})"),
-                      out / "adoption.png")
-    write_json(out / "manifest.json", manifest(
-        "run", identity, scenario=scenario.name, source=str(args.file), seed=scenario.seed,
-        scenario_hash=scenario.content_hash(exclude=()), resolved=scenario.to_dict()))
+    # The claim (lock, checked contents) is held for the whole command: no other run can
+    # write into the folder between the check and the last file.
+    check = results_check("run", identity, {"seed": scenario.seed}, args.force)
+    with Claim(out, check) as claim:
+        result = run(scenario)
+        folder = claim.folder
+        write_text(folder / "timeseries.csv",
+                   result.timeseries.to_csv(index=False, float_format="%.10g"))
+        write_json(folder / "summary.json", result.summary)
+        plots.save_figure(plots.adoption_figure(
+            result.timeseries, f"{scenario.name} (seed {scenario.seed})"), folder / "adoption.png")
+        write_json(folder / "manifest.json", manifest(
+            "run", identity, scenario=scenario.name, source=str(args.file), seed=scenario.seed,
+            scenario_hash=scenario.content_hash(exclude=()), resolved=scenario.to_dict()))
     print(_format_summary(result.summary))
     print(f"wrote {out}/: timeseries.csv summary.json adoption.png manifest.json")
     return 0
@@ -76,7 +83,8 @@ def command_run(args) -> int:
 def command_compare(args) -> int:
     from . import plots
     from .compare import bundled_scenarios, compare, comparison_table, format_table
-    from .results_io import claim_folder, manifest, write_json, write_text
+    from .folders import Claim, results_check
+    from .results_io import manifest, write_json, write_text
 
     if args.replications < 1:
         raise ScenarioError(None, "--replications", "must be at least 1")
@@ -94,25 +102,27 @@ def command_compare(args) -> int:
     if duplicates:
         scenarios = [s.with_overrides(name=f"{s.name}-{i + 1}") if s.name in duplicates else s
                      for i, s in enumerate(scenarios)]
-    out = Path(args.out) if args.out else Path("results") / "compare"
+    out = Path(args.out) if args.out is not None else Path("results") / "compare"
     identity = hashlib.sha256(" ".join(s.content_hash() for s in scenarios).encode()).hexdigest()
-    claim_folder(out, "compare", identity, force=args.force)
-    started = time.perf_counter()
-    comparison = compare(scenarios, replications=args.replications, seed=args.seed,
-                         workers=args.workers)
-    elapsed = time.perf_counter() - started
-    table = comparison_table(comparison)
-    out.mkdir(parents=True, exist_ok=True)
-    write_text(out / "comparison.csv", table.to_csv(index=False, float_format="%.6g"))
-    write_text(out / "runs.csv", comparison.runs.to_csv(index=False, float_format="%.6g"))
-    plots.save_figure(plots.compare_adoption_figure(comparison), out / "adoption_compare.png")
-    plots.save_figure(plots.outcomes_figure(table), out / "outcomes_compare.png")
-    write_json(out / "manifest.json", manifest(
-        "compare", identity, scenario=", ".join(s.name for s in scenarios),
-        sources=[str(f) for f in files], replications=args.replications, seed=args.seed,
-        replicate_seeds=[int(x) for x in comparison.runs.query("scenario_index == 0")["seed"]],
-        scenario_hashes={s.name: s.content_hash() for s in scenarios},
-        resolved={s.name: s.to_dict() for s in scenarios}))
+    fields = {"seed": args.seed, "replications": args.replications}
+    with Claim(out, results_check("compare", identity, fields, args.force)) as claim:
+        started = time.perf_counter()
+        comparison = compare(scenarios, replications=args.replications, seed=args.seed,
+                             workers=args.workers)
+        elapsed = time.perf_counter() - started
+        table = comparison_table(comparison)
+        folder = claim.folder
+        write_text(folder / "comparison.csv", table.to_csv(index=False, float_format="%.6g"))
+        write_text(folder / "runs.csv", comparison.runs.to_csv(index=False, float_format="%.6g"))
+        plots.save_figure(plots.compare_adoption_figure(comparison),
+                          folder / "adoption_compare.png")
+        plots.save_figure(plots.outcomes_figure(table), folder / "outcomes_compare.png")
+        write_json(folder / "manifest.json", manifest(
+            "compare", identity, scenario=", ".join(s.name for s in scenarios),
+            sources=[str(f) for f in files], **fields,
+            replicate_seeds=[int(x) for x in comparison.runs.query("scenario_index == 0")["seed"]],
+            scenario_hashes={s.name: s.content_hash() for s in scenarios},
+            resolved={s.name: s.to_dict() for s in scenarios}))
     print(format_table(table))
     print(f"{len(scenarios)} scenarios × {args.replications} replications in {elapsed:.1f} s; "
           f"wrote {out}/: comparison.csv runs.csv adoption_compare.png outcomes_compare.png "
@@ -129,7 +139,7 @@ def command_validate(args) -> int:
 
 def command_sweep(args) -> int:
     from .sweep import (SweepFailed, default_folder, format_points, load_runs, plan_sweep,
-                        point_table, run_sweep)
+                        point_table, run_sweep, stored_note)
 
     if args.scheduler and args.executor == "processes":
         raise ScenarioError(None, "--scheduler", "joins a Dask cluster: use it with "
@@ -137,20 +147,19 @@ def command_sweep(args) -> int:
     if args.workers is not None and args.workers < 1:
         raise ScenarioError(None, "--workers", "must be at least 1")
     plan = plan_sweep(args.file)
-    out = Path(args.out) if args.out else default_folder(plan)
+    out = Path(args.out) if args.out is not None else default_folder(plan)
     try:
         outcome = run_sweep(plan, out, workers=args.workers, executor=args.executor or
                             "processes", scheduler=args.scheduler, quiet=args.quiet,
                             yes=args.yes, chunk=args.chunk,
                             announce=None if args.quiet else lambda line: print(line, flush=True))
     except KeyboardInterrupt:
-        print(f"campaignsim: interrupted; the runs finished so far are stored in {out}/; run "
-              "the same command again to resume", file=sys.stderr)
+        print(f"campaignsim: interrupted; {stored_note(out.resolve())}", file=sys.stderr)
         return 130
     except SweepFailed as err:
-        print(f"campaignsim: error: {err}", file=sys.stderr)
+        print(f"campaignsim: error: {err}; {stored_note(out.resolve())}", file=sys.stderr)
         return 1
-    runs = load_runs(out)
+    runs = load_runs(outcome.folder)
     paths = [p.path for p in plan.design().parameters]
     print(format_points(point_table(runs, paths), paths))
     if outcome.ran:
@@ -164,8 +173,10 @@ def command_sweep(args) -> int:
 
 def command_plot(args) -> int:
     from . import plots
+    from .folders import Claim
 
-    written = plots.sweep_figures(Path(args.folder))
+    with Claim(args.folder, create=False, flag="DIR") as claim:
+        written = plots.sweep_figures(claim.folder)
     print(f"wrote {len(written)} figures to {Path(args.folder) / 'plots'}/: "
           + " ".join(p.name for p in written))
     return 0
@@ -173,17 +184,19 @@ def command_plot(args) -> int:
 
 def command_sensitivity(args) -> int:
     from . import plots
+    from .folders import Claim
     from .results_io import write_text
     from .sweep import format_sensitivity, sensitivity
 
-    folder = Path(args.folder)
-    result = sensitivity(folder, tuple(args.outcome) if args.outcome else None)
-    print(format_sensitivity(result))
-    if result.table.empty:
-        return 0
-    write_text(folder / "sensitivity.csv", result.table.to_csv(index=False, float_format="%.6g"))
-    plots.save_figure(plots.sensitivity_figure(result), folder / "sensitivity.png")
-    print(f"wrote {folder}/: sensitivity.csv sensitivity.png")
+    with Claim(args.folder, create=False, flag="DIR") as claim:
+        result = sensitivity(claim.folder, tuple(args.outcome) if args.outcome else None)
+        print(format_sensitivity(result))
+        if result.table.empty:
+            return 0
+        write_text(claim.folder / "sensitivity.csv",
+                   result.table.to_csv(index=False, float_format="%.6g"))
+        plots.save_figure(plots.sensitivity_figure(result), claim.folder / "sensitivity.png")
+    print(f"wrote {args.folder}/: sensitivity.csv sensitivity.png")
     return 0
 
 
@@ -217,7 +230,8 @@ def command_app(args) -> int:
 def command_report(args) -> int:
     from .report import write_report
 
-    out = write_report(Path(args.folder), Path(args.out) if args.out else None)
+    out = write_report(Path(args.folder), None if args.out is None else Path(args.out),
+                       force=args.force)
     print(f"wrote {out}")
     return 0
 
@@ -335,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("folder", metavar="DIR", help="results folder (campaignsim run, compare "
                                                       "or sweep)")
     report.add_argument("--out", help="HTML file to write (default: DIR/report.html)")
+    report.add_argument("--force", action="store_true",
+                        help="overwrite an existing file that campaignsim did not write")
     report.set_defaults(handler=command_report)
     return parser
 
@@ -352,6 +368,26 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("campaignsim: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("campaignsim: error: out of memory; make the scenario smaller or free memory",
+              file=sys.stderr)
+        return 1
+    except OSError as err:   # the environment (disk full, read-only folder), not the input
+        print(f"campaignsim: error: {_describe(err)}", file=sys.stderr)
+        return 1
+
+
+def _describe(error: OSError) -> str:
+    """One line for an environment failure: what, where, and the system's reason."""
+    import errno
+
+    where = f" {error.filename}" if error.filename else ""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full{' at' + where if where else ''}; free space and run again"
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (f"cannot write{where or ' there'}: {error.strerror or error} (a read-only "
+                "or protected folder); choose another --out")
+    return f"{error.strerror or error}{':' + where if where else ''}"
 
 
 if __name__ == "__main__":

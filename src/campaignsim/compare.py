@@ -57,6 +57,49 @@ def process_context(preload: str = __name__):
     return multiprocessing.get_context("spawn")
 
 
+def _started(pid: int) -> bytes | None:
+    """When process `pid` started (clock ticks since boot), or None where /proc is missing;
+    a zombie counts as gone (b"Z")."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    return b"Z" if fields[0] in (b"Z", b"X") else fields[19]
+
+
+def end_with(main_pid: int, main_started: bytes | None, interval: float = 0.5) -> None:
+    """Run in a pool worker (as its initializer): a daemon thread ends the worker once the
+    process that made the pool is gone, so a SIGKILLed sweep or comparison leaves no
+    workers behind (and then no fork server or resource tracker either: they end when the
+    last process holding their pipes does). The workers are children of the fork server,
+    not of that process, so PR_SET_PDEATHSIG or os.getppid() cannot tell; its pid, and its
+    start time against pid reuse, can."""
+    import threading
+    import time
+
+    def alive() -> bool:
+        try:
+            os.kill(main_pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return _started(main_pid) == main_started
+
+    def watch() -> None:
+        while alive():
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="campaignsim-end-with-parent", daemon=True).start()
+
+
+def end_with_this_process() -> tuple:
+    """`initargs` for `end_with` naming the calling process."""
+    return (os.getpid(), _started(os.getpid()))
+
+
 def _one_run(job: tuple[int, int, Scenario, int]) -> dict:
     scenario_index, replicate, scenario, seed = job
     result = run(scenario, seed=seed)
@@ -108,7 +151,8 @@ def compare(scenarios: list[Scenario], replications: int = 20, seed: int = 0,
     if workers == 1 or len(jobs) == 1:
         rows = [_one_run(job) for job in jobs]
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context(),
+                                 initializer=end_with, initargs=end_with_this_process()) as pool:
             rows = list(pool.map(_one_run, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
     weeks = max(len(row["enrolled_curve"]) for row in rows)
 

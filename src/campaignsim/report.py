@@ -558,6 +558,7 @@ def build_report(folder: str | Path) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        GENERATOR,
         f"<title>campaignsim report: {html.escape(title)} ({html.escape(folder.name)})</title>",
         f"<style>{STYLE}</style></head><body>",
         f"<h1>campaignsim: {html.escape(title)}</h1>",
@@ -583,14 +584,28 @@ def build_report(folder: str | Path) -> str:
     ])
 
 
-def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
-    """Write the report of `folder` to `out` (default: folder/report.html); return the path."""
+#: Marks an HTML file as a campaignsim report, which a later report may replace.
+GENERATOR = '<meta name="generator" content="campaignsim report">'
+
+
+def written_by_campaignsim(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return GENERATOR.encode() in handle.read(4096)
+    except OSError:
+        return False
+
+
+def write_report(folder: str | Path, out: str | Path | None = None, force: bool = False) -> Path:
+    """Write the report of `folder` to `out` (default: folder/report.html); return the path.
+
+    An existing file is replaced only if it is a campaignsim report (it carries GENERATOR
+    in its head), or with `force`."""
+    from .folders import claim_file
     from .results_io import write_text
 
     folder = Path(folder)
+    target = claim_file(out if out else folder / "report.html", written_by_campaignsim, force)
     document = build_report(folder)
-    out = Path(out) if out else folder / "report.html"
-    if out.is_dir():
-        raise ScenarioError(out, "--out", "is a folder; name an .html file")
-    write_text(out, document)
-    return out
+    write_text(target, document)
+    return Path(out) if out else folder / "report.html"

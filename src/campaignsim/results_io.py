@@ -1,9 +1,11 @@
 """Writing results safely: atomic files, manifests, and never clobbering another run.
 
 Every file is written to a temporary name in its folder and renamed into place, so an
-interrupted write never leaves half a file. A results folder carries a manifest naming
-the scenario (by content hash) that wrote it; writing a different scenario into it is
-refused unless the caller passes `force`.
+interrupted write never leaves half a file, and the folder claim in progress (see
+`folders`) learns of each file it creates, so a failed command removes only those. A
+results folder carries a manifest naming the scenario (by content hash), seed and
+replications that wrote it; `folders.Claim` refuses to write different results into it
+unless the caller passes `force`.
 """
 
 from __future__ import annotations
@@ -17,14 +19,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-from .scenario import ScenarioError
-
-MANIFEST = "manifest.json"
+from .folders import MANIFEST, make_folders, note_written  # noqa: F401  (MANIFEST: re-exported)
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call `write(temporary_path)` then rename the result to `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folders(Path(os.path.abspath(path.parent)))
+    existed = os.path.lexists(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     try:
@@ -34,6 +35,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    note_written(path, existed)
 
 
 def _umask() -> int:
@@ -59,32 +61,6 @@ def versions() -> dict:
         except metadata.PackageNotFoundError:
             found[package] = None
     return found
-
-
-def claim_folder(folder: Path, kind: str, identity: str, force: bool = False) -> None:
-    """Make sure `folder` may receive results of `kind` with `identity` (a scenario hash).
-
-    A folder is free when it does not exist, is empty, or holds a manifest of the same
-    kind and identity. Anything else (another scenario's results, files we did not
-    write) is refused with a message, unless `force`.
-    """
-    if force or not folder.exists():
-        return
-    if not folder.is_dir():
-        raise ScenarioError(folder, "--out", "exists and is not a folder")
-    contents = [p for p in folder.iterdir() if not p.name.startswith(".")]
-    if not contents:
-        return
-    manifest = folder / MANIFEST
-    try:
-        existing = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise ScenarioError(folder, "--out", "folder holds files that campaignsim did not "
-                            "write; choose another --out or pass --force") from None
-    if existing.get("kind") != kind or existing.get("identity") != identity:
-        raise ScenarioError(folder, "--out", f"folder holds results of another {existing.get('kind', 'run')} "
-                            f"({existing.get('scenario', '?')}, a different scenario); choose "
-                            "another --out or pass --force to overwrite")
 
 
 def manifest(kind: str, identity: str, **fields) -> dict:

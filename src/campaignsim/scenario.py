@@ -583,8 +583,10 @@ class Sweep(Strict):
 class Scenario(Strict):
     """One campaign design: the hospital, the clinicians and the mechanisms turned on."""
 
+    # Not dots alone: "." or ".." would name a results folder outside results/.
     name: str = _field("scenario", "scenario name (default: the file name); names the "
-                       "results folder", "", pattern=r"^[A-Za-z0-9_.-]+$", max_length=100)
+                       "results folder", "",
+                       pattern=r"^[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*$", max_length=100)
     description: str = _field("", "what the scenario asks")
     seed: int = _field(0, "seed of the model's random generator", "", ge=0, le=2**32 - 1)
     weeks: int = _field(52, "weeks simulated (one step = one week)", "weeks", ge=1, le=1040)

@@ -43,9 +43,10 @@ refused; plot, sensitivity and report refuse an incomplete or damaged folder.
 
 The package's modules, one concept each: `design` (the plan, design points, validation,
 identity), `tasks` (what a worker runs, and the world cache), `executors` (processes,
-Dask), `store` (the Parquet store, manifest, resume, lock, disk check), `integrity`
-(checksum records and the check of a folder), `execute` (`run_sweep`) and `analysis`
-(reading a folder, summaries, sensitivity). The public API is re-exported here, so
+Dask), `store` (the Parquet store, manifest, resume, disk check), `integrity` (checksum
+records and the check of a folder), `execute` (`run_sweep`, which claims its folder with
+`campaignsim.folders.Claim`) and `analysis` (reading a folder, summaries, sensitivity).
+The public API is re-exported here, so
 `campaignsim.sweep.X` is the name to use.
 """
 
@@ -54,7 +55,8 @@ from .analysis import (HEADLINE, Sensitivity, enrolled_curves, format_points,
                        read_manifest, require_intact, sensitivity)
 from .design import (BYTES_PER_RUN, BYTES_PER_STATE_WEEK, MAX_RUNS, Design, Parameter,
                      SweepPlan, apply_point, plan_sweep, set_path, sweep_identity)
-from .execute import (FLUSH_SECONDS, SweepFailed, SweepOutcome, default_folder, run_sweep)
+from .execute import (FLUSH_SECONDS, SweepFailed, SweepOutcome, default_folder, run_sweep,
+                      stored_note)
 from .executors import check_scheduler
 from .integrity import SET_ASIDE_DIR, StoreReport
 from .store import (KIND, LARGE_BYTES, LOCK_FILE, PARTS_DIR, RUNS_FILE, TIMESERIES_DIR, Store,
@@ -69,5 +71,5 @@ __all__ = [
     "Task", "apply_point", "check_disk", "check_scheduler", "default_folder",
     "enrolled_curves", "format_points", "format_sensitivity", "load_runs", "load_timeseries",
     "plan_sweep", "point_table", "read_manifest", "require_intact", "run_one", "run_sweep",
-    "run_task", "sensitivity", "set_path", "sweep_identity",
+    "run_task", "sensitivity", "set_path", "stored_note", "sweep_identity",
 ]

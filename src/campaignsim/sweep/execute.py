@@ -2,27 +2,27 @@
 streamed to the store in chunks with a progress bar, and the manifest kept up to date.
 
 This is where the design, the executors and the store meet; an interrupted or failed
-sweep leaves the runs finished so far in the folder, and running it again resumes it.
+sweep leaves the runs finished so far in the folder, and running it again resumes it; one
+that stored none leaves nothing of its own (`folders.Claim`).
 """
 
 from __future__ import annotations
 
 import math
 import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ..folders import Claim, resolve_target
 from ..results_io import MANIFEST, manifest, write_json
 from ..scenario import ScenarioError, validate_scenario
 from .design import Design, SweepPlan, _error, sweep_identity
 from .executors import _Dask, _Inline, _Processes
 from .integrity import SET_ASIDE_DIR
-from .store import (KIND, LOCK_FILE, PARTS_DIR, RUNS_FILE, TIMESERIES_DIR, Store, _claim,
-                    _locked, check_disk)
+from .store import KIND, PARTS_DIR, RUNS_FILE, TIMESERIES_DIR, Store, _claim, check_disk
 from .tasks import Task
 
 #: Flush buffered runs to disk at least this often (seconds).
@@ -126,11 +126,12 @@ def run_sweep(plan: SweepPlan, folder: str | Path | None = None, workers: int | 
 
     Raises:
         ScenarioError: bad design, folder of another sweep, disk too small, scheduler not
-            reachable, or a design point the model refuses; nothing is written when the
-            problem is found before the first run is stored.
+            reachable, a folder in use, or a design point the model refuses; when the
+            problem is found before the first run is stored, the files and folders the
+            sweep made are removed again (and nothing else).
         KeyboardInterrupt: after storing the runs received so far.
     """
-    folder = Path(folder) if folder else default_folder(plan)
+    folder = folder or default_folder(plan)
     if scheduler:
         executor = "dask"
     if executor not in ("processes", "dask"):
@@ -141,32 +142,37 @@ def run_sweep(plan: SweepPlan, folder: str | Path | None = None, workers: int | 
         raise _error(plan, "--workers", "must be at least 1")
     if chunk is not None and chunk < 1:
         raise _error(plan, "--chunk", "must be at least 1")
+    folder = resolve_target(folder)
     check_disk(plan, folder, yes)
     design = plan.design()
     identity = sweep_identity(plan)
-    existing = _claim(folder, identity)
     started = time.perf_counter()
-    store = Store(folder)
-    if existing is not None and existing.get("status") == "complete":
-        report = store.verify(design)
-        if report.problem() is None and not store.part_files():
-            return SweepOutcome(folder, design.runs, len(report.stored), 0, 0.0, True)
-    # Workers start before this process reads any Parquet (which starts Arrow's threads).
-    if executor == "dask":
-        runner = _Dask(workers, scheduler)   # an unreachable scheduler fails here
-    elif workers == 1:
-        runner = _Inline()
-    else:
-        runner = _Processes(workers)
-    try:
-        return _run(plan, design, identity, existing, store, runner, folder, chunk, quiet,
-                    reuse_worlds, scheduler, executor, workers, started, announce)
-    finally:
-        runner.close()
+    # Claimed for the whole sweep: made where missing, locked, checked under the lock; on
+    # failure before a chunk is stored, only the files and folders this sweep made go.
+    with Claim(folder, lambda claimed: _claim(claimed, identity)) as claim:
+        existing = claim.existing
+        store = Store(folder)
+        if existing is not None and existing.get("status") == "complete":
+            report = store.verify(design)
+            if report.problem() is None and not store.part_files():
+                return SweepOutcome(folder, design.runs, len(report.stored), 0, 0.0, True)
+        # Workers start before this process reads any Parquet (which starts Arrow's threads).
+        if executor == "dask":
+            runner = _Dask(workers, scheduler)   # an unreachable scheduler fails here
+        elif workers == 1:
+            runner = _Inline()
+        else:
+            runner = _Processes(workers)
+        try:
+            return _run(plan, design, identity, existing, store, runner, claim, chunk, quiet,
+                        reuse_worlds, scheduler, executor, workers, started, announce)
+        finally:
+            runner.close()
 
 
-def _run(plan, design, identity, existing, store, runner, folder, chunk, quiet, reuse_worlds,
+def _run(plan, design, identity, existing, store, runner, claim, chunk, quiet, reuse_worlds,
          scheduler, executor, workers, started, announce) -> SweepOutcome:
+    folder = claim.folder
     report = store.verify(design)   # a fresh folder holds nothing to check
     done = report.stored if existing is not None else set()
     missing = [(p, r) for p in range(len(design.points)) for r in range(design.replications)
@@ -175,17 +181,14 @@ def _run(plan, design, identity, existing, store, runner, folder, chunk, quiet, 
     chunk = chunk or max(50, min(2000, total // 20))
     if not missing:   # all runs are in: make sure runs.parquet holds them
         runner.close()
-        with _locked(folder):
-            _say(store.tidy(report))
-            rows = store.consolidate()
-            write_json(folder / MANIFEST, _manifest(plan, design, identity, "complete", rows,
-                                                    existing.get("created")))
+        _say(store.tidy(report))
+        rows = store.consolidate()
+        write_json(folder / MANIFEST, _manifest(plan, design, identity, "complete", rows,
+                                                existing.get("created")))
         return SweepOutcome(folder, total, len(done), 0, 0.0, True)
     tasks = _tasks(plan, design, missing, runner.slots, chunk, reuse_worlds)
-    created_folder = not folder.exists()
     created = existing.get("created") if existing else None
     stored = len(done)
-    wrote = locked = False
     if announce:
         where = (f"the Dask scheduler at {scheduler}" if scheduler else
                  f"a Dask LocalCluster of {runner.slots} workers" if executor == "dask" else
@@ -193,56 +196,42 @@ def _run(plan, design, identity, existing, store, runner, folder, chunk, quiet, 
         announce(f"sweep {plan.name}: {len(design.points):,} points × {design.replications} "
                  f"replications = {total:,} runs ({len(done):,} already in {folder}, "
                  f"{len(missing):,} to run) on {where}")
+    _say(store.tidy(report))
+    write_json(folder / MANIFEST, _manifest(plan, design, identity, "running", stored, created))
+    results = runner.start(tasks)
+    bar = _progress(total, len(done), plan.name, quiet)
+    buffer: list = []
+    last_flush = time.monotonic()
+    status = "interrupted"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with _locked(folder):
-            locked = True
-            _say(store.tidy(report))
-            write_json(folder / MANIFEST, _manifest(plan, design, identity, "running", stored,
-                                                    created))
-            results = runner.start(tasks)
-            bar = _progress(total, len(done), plan.name, quiet)
-            buffer: list = []
-            last_flush = time.monotonic()
-            status = "interrupted"
-            try:
-                for result in _guarded(results, folder):
-                    if "error" in result:
-                        status = "failed"
-                        point, field_, message = result["error"]
-                        values = ", ".join(f"{p} = {v!r}" for p, v in
-                                           zip(design.paths, design.points[point]))
-                        raise _error(plan, field_, f"{message} (at design point {point}: "
-                                     f"{values}, replicate {result['replicate']})")
-                    for point, outcome, counts in result["runs"]:
-                        buffer.append((point, result["replicate"], result["seed"], outcome,
-                                       counts))
-                    bar.update(len(result["runs"]))
-                    if len(buffer) >= chunk or time.monotonic() - last_flush > FLUSH_SECONDS:
-                        store.write_chunk(buffer, design, report.series)
-                        stored, wrote = stored + len(buffer), True
-                        buffer, last_flush = [], time.monotonic()
-                status = "complete"
-            finally:
-                bar.close()
-                runner.close()   # stop the workers before the last writes
-                if buffer:
-                    store.write_chunk(buffer, design, report.series)
-                    stored, wrote = stored + len(buffer), True
-                if status == "complete":
-                    stored = store.consolidate()
-                if wrote or existing is not None:
-                    write_json(folder / MANIFEST, _manifest(
-                        plan, design, identity, status, stored, created,
-                        seconds_last_session=round(time.perf_counter() - started, 3)))
-    except BaseException:
-        if locked and not wrote and existing is None:   # nothing stored: leave no trace
-            if created_folder:
-                shutil.rmtree(folder, ignore_errors=True)
-            else:
-                for name in (MANIFEST, LOCK_FILE):
-                    (folder / name).unlink(missing_ok=True)
-        raise
+        for result in _guarded(results):
+            if "error" in result:
+                status = "failed"
+                point, field_, message = result["error"]
+                values = ", ".join(f"{p} = {v!r}" for p, v in
+                                   zip(design.paths, design.points[point]))
+                raise _error(plan, field_, f"{message} (at design point {point}: "
+                             f"{values}, replicate {result['replicate']})")
+            for point, outcome, counts in result["runs"]:
+                buffer.append((point, result["replicate"], result["seed"], outcome, counts))
+            bar.update(len(result["runs"]))
+            if len(buffer) >= chunk or time.monotonic() - last_flush > FLUSH_SECONDS:
+                store.write_chunk(buffer, design, report.series)
+                stored, claim.keep = stored + len(buffer), True
+                buffer, last_flush = [], time.monotonic()
+        status = "complete"
+    finally:
+        bar.close()
+        runner.close()   # stop the workers before the last writes
+        if buffer:
+            store.write_chunk(buffer, design, report.series)
+            stored, claim.keep = stored + len(buffer), True
+        if status == "complete":
+            stored = store.consolidate()
+        if claim.keep or existing is not None:
+            write_json(folder / MANIFEST, _manifest(
+                plan, design, identity, status, stored, created,
+                seconds_last_session=round(time.perf_counter() - started, 3)))
     seconds = time.perf_counter() - started
     return SweepOutcome(folder, total, len(done), len(missing), seconds, True)
 
@@ -253,12 +242,21 @@ def _say(lines: list[str]) -> None:
         print(f"campaignsim: {line}", file=sys.stderr, flush=True)
 
 
+def stored_note(folder: str | Path) -> str:
+    """What an interrupted or failed sweep may truthfully say about its folder."""
+    folder = Path(folder)
+    if (folder / RUNS_FILE).is_file() or any((folder / PARTS_DIR).glob("part-*.parquet")):
+        return (f"the runs finished so far are stored in {folder}/; run the same command "
+                "again to resume")
+    return f"no runs were stored (nothing of this sweep is left in {folder}/)"
+
+
 class SweepFailed(RuntimeError):
     """The executor lost work (a worker died, the cluster went away); runs finished before
-    are stored, and running the sweep again resumes it."""
+    are stored (see `stored_note`), and running the sweep again resumes it."""
 
 
-def _guarded(results, folder: Path) -> Iterator[dict]:
+def _guarded(results) -> Iterator[dict]:
     """Results, with executor failures turned into one SweepFailed message."""
     iterator = iter(results)
     while True:
@@ -270,8 +268,7 @@ def _guarded(results, folder: Path) -> Iterator[dict]:
             raise
         except Exception as err:   # BrokenProcessPool, KilledWorker, a lost connection, ...
             raise SweepFailed(f"the sweep stopped: {type(err).__name__}: {err or 'a worker died'}"
-                              f"; the runs finished so far are stored in {folder}/; run the "
-                              "same command again to resume") from err
+                              ) from err
         yield result
 
 

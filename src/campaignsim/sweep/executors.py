@@ -13,13 +13,14 @@ import signal
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Iterator
 
-from ..compare import process_context
+from ..compare import end_with, end_with_this_process, process_context
 from ..scenario import ScenarioError
 from .tasks import Task, run_task
 
 
-def _ignore_sigint() -> None:
+def _start_worker(main_pid: int, main_started: bytes | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
+    end_with(main_pid, main_started)               # and a SIGKILLed parent takes us along
 
 
 class _Window:
@@ -57,7 +58,8 @@ class _Processes:
 
     def __init__(self, workers: int):
         self.slots = workers
-        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint,
+        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
+                                        initargs=end_with_this_process(),
                                         mp_context=process_context("campaignsim.sweep.tasks"))
         self.pool.submit(int).result()   # start the workers now, while this process is simple
 

@@ -1,6 +1,6 @@
 """The resumable Parquet store of a sweep folder: the manifest, committed chunks of runs
-and their time series, consolidation into runs.parquet, the folder lock, the check that a
-folder holds this sweep (or nothing), and the disk-space check.
+and their time series, consolidation into runs.parquet, the check that a folder holds this
+sweep (or nothing), and the disk-space check (the folder lock is `folders.Claim`).
 
 Every file is written to a temporary name and renamed, with its checksum record beside it
 (integrity.py); a run is stored when its runs row and its time series both verify, so a
@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..folders import LOCK_FILE  # noqa: F401  (re-exported: the lock is folders' rule)
 from ..results_io import MANIFEST, atomic_write
 from ..scenario import STATES, ScenarioError
 from .design import Design, SweepPlan, _error
@@ -28,7 +29,6 @@ from .integrity import (PARTS_DIR, RUNS_FILE, TIMESERIES_DIR, StoreReport, recor
                         set_aside, verify, write_record)
 
 KIND = "sweep"
-LOCK_FILE = ".lock"
 #: Ask for --yes above this estimated size, or above half of the free disk space.
 LARGE_BYTES = 2 * 1024 ** 3
 
@@ -194,26 +194,6 @@ class Store:
         with contextlib.suppress(OSError):
             self.parts.rmdir()
         return table.num_rows
-
-
-@contextlib.contextmanager
-def _locked(folder: Path):
-    """Hold an exclusive lock on the folder while a sweep writes to it."""
-    try:
-        import fcntl
-    except ImportError:   # not POSIX: no lock
-        yield
-        return
-    handle = open(folder / LOCK_FILE, "a+")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise ScenarioError(folder, "--out", "another sweep is writing to this folder "
-                                "now; wait for it or choose another --out") from None
-        yield
-    finally:
-        handle.close()
 
 
 def _claim(folder: Path, identity: str) -> dict | None:
