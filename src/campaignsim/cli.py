@@ -13,10 +13,25 @@ import sys
 import time
 from pathlib import Path
 
-from .scenario import ScenarioError, load_scenario
+from .scenario import (REPLICATIONS_MAX, SEED_MAX, WEEKS_MAX, WORKERS_MAX, ScenarioError,
+                       load_scenario, whole_number)
 
 DEFAULT_FOLDER = "scenarios"
 DEFAULT_SCENARIO = f"{DEFAULT_FOLDER}/baseline.toml"
+#: Most runs per sweep chunk a flag accepts.
+CHUNK_MAX = 1_000_000
+
+
+def whole_number_flag(low: int, high: int):
+    """An argparse type for every integer flag: a whole number in [low, high], else a usage
+    error naming the flag and the range (exit 2), before any work starts."""
+    def parse(text: str) -> int:
+        try:
+            return whole_number(int(text), "", low, high)
+        except (ValueError, ScenarioError):
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r} (allowed: a whole "
+                                             f"number from {low} to {high})") from None
+    return parse
 
 
 def _format_summary(summary: dict) -> str:
@@ -73,8 +88,6 @@ def command_compare(args) -> int:
     from .compare import bundled_scenarios, compare, comparison_table, format_table
     from .results_io import claim_folder, manifest, write_json, write_text
 
-    if args.replications < 1:
-        raise ScenarioError(None, "--replications", "must be at least 1")
     files = [Path(f) for f in args.files] or bundled_scenarios(Path(DEFAULT_FOLDER))
     if not files:
         raise ScenarioError(DEFAULT_FOLDER, None, "no scenario files found; name them")
@@ -129,8 +142,6 @@ def command_sweep(args) -> int:
     if args.scheduler and args.executor == "processes":
         raise ScenarioError(None, "--scheduler", "joins a Dask cluster: use it with "
                             "--executor dask (or alone)")
-    if args.workers is not None and args.workers < 1:
-        raise ScenarioError(None, "--workers", "must be at least 1")
     plan = plan_sweep(args.file)
     out = Path(args.out) if args.out else default_folder(plan)
     try:
@@ -192,8 +203,6 @@ def command_app(args) -> int:
     file = args.file or (DEFAULT_SCENARIO if Path(DEFAULT_SCENARIO).is_file() else None)
     if file is not None:
         load_scenario(file)  # a bad file ends here with its message, not in the browser
-    if not 0 <= args.port <= 65535:
-        raise ScenarioError(None, "--port", "must be 0-65535")
     # No telemetry; and quiet about the session cookie over plain http on 127.0.0.1
     # (Solara warns on every page load; it falls back to SameSite=Lax, which is right here).
     quiet = "ignore:Cookies with samesite=none require https:UserWarning"
@@ -229,8 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
                                           "adoption.png and manifest.json to --out.")
     run.add_argument("file", nargs="?", default=DEFAULT_SCENARIO,
                      help=f"scenario TOML file (default: {DEFAULT_SCENARIO})")
-    run.add_argument("--seed", type=int, help="seed (default: the scenario's)")
-    run.add_argument("--steps", type=int, help="weeks to simulate (default: the scenario's)")
+    run.add_argument("--seed", type=whole_number_flag(0, SEED_MAX),
+                     help="seed, 0 to 2**32 - 1 (default: the scenario's)")
+    run.add_argument("--steps", type=whole_number_flag(1, WEEKS_MAX),
+                     help=f"weeks to simulate, 1 to {WEEKS_MAX} (default: the scenario's)")
     run.add_argument("--out", help="results folder (default: results/<scenario name>/)")
     run.add_argument("--force", action="store_true",
                      help="overwrite a folder holding another scenario's results")
@@ -244,10 +255,13 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("files", nargs="*", metavar="FILE",
                          help=f"scenario files (default: every {DEFAULT_FOLDER}/*.toml, "
                               "baseline first); the first is the reference for differences")
-    compare.add_argument("--replications", "-r", type=int, default=20,
+    compare.add_argument("--replications", "-r", type=whole_number_flag(1, REPLICATIONS_MAX),
+                         default=20,
                          help="replications per scenario (default: 20)")
-    compare.add_argument("--seed", type=int, default=0, help="comparison seed (default: 0)")
-    compare.add_argument("--workers", type=int, default=None,
+    compare.add_argument("--seed", type=whole_number_flag(0, SEED_MAX), default=0,
+                         help="comparison seed, 0 to 2**32 - 1 (default: 0)")
+    compare.add_argument("--workers", type=whole_number_flag(1, WORKERS_MAX),
+                         default=None,
                          help="processes (default: all cores); results do not depend on it")
     compare.add_argument("--out", help="results folder (default: results/compare/)")
     compare.add_argument("--force", action="store_true",
@@ -268,7 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "Parquet dataset, long format) and manifest.json to --out, in chunks; "
                     "run the same command again to resume an interrupted sweep.")
     sweep.add_argument("file", help="scenario TOML file with a [sweep] table")
-    sweep.add_argument("--workers", type=int, default=None, metavar="N",
+    sweep.add_argument("--workers", type=whole_number_flag(1, WORKERS_MAX), default=None,
+                       metavar="N",
                        help="processes (default: all cores; 1 runs in this process); with "
                             "--executor dask, the local cluster's workers. Results do not "
                             "depend on it")
@@ -283,7 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.add_argument("--yes", action="store_true",
                        help="go ahead with a design that will write a lot to disk")
-    sweep.add_argument("--chunk", type=int, default=None, metavar="N",
+    sweep.add_argument("--chunk", type=whole_number_flag(1, CHUNK_MAX), default=None,
+                       metavar="N",
                        help="runs per chunk written to disk (default: about 1/20 of the "
                             "design, 50-2000); a crash loses only the runs not yet written: "
                             "at most a chunk, and the tasks running")
@@ -319,7 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"scenario shown first (default: {DEFAULT_SCENARIO})")
     app.add_argument("--host", default="127.0.0.1",
                      help="address to listen on (default: 127.0.0.1, this machine only)")
-    app.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    app.add_argument("--port", type=whole_number_flag(0, 65535), default=8765,
+                     help="port (default: 8765)")
     app.set_defaults(handler=command_app)
 
     report = commands.add_parser(

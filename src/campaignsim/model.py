@@ -16,7 +16,8 @@ from .agents import ACTIVE, ENROLLED, Clinician, HybridLeader, Manager
 from .dynamics import (Approaches, Population, Push, Schedule, champion_approaches,
                        commit_week, decide_all, start_week)
 from .rules import Terms, resonance
-from .scenario import CHANNELS, STATES, Scenario, ScenarioError, sample_attribute
+from .scenario import (CHANNELS, SEED_MAX, STATES, Scenario, ScenarioError, require_scenario,
+                       sample_attribute, whole_number)
 from .world import STREAM_ATTRIBUTES, STREAM_WEEKLY, StaffWorld
 
 ATTRIBUTES = ("trust_in_management", "threshold", "alignment")
@@ -43,7 +44,8 @@ class CampaignModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, seed: int | None = None,
                  world: StaffWorld | None = None, clinician_agents: bool = True):
-        seed = scenario.seed if seed is None else int(seed)
+        scenario = require_scenario(scenario)
+        seed = scenario.seed if seed is None else whole_number(seed, "seed", 0, SEED_MAX)
         super().__init__(rng=seed)
         self.spec = scenario
         self.seed = seed
