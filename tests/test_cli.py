@@ -63,7 +63,7 @@ BAD_INPUTS = {
                        ["bad.toml", "malformed TOML", "line 1"]),
     "missing-graph": ({"bad.toml": '[staff]\ngraph = "nope.csv"\n'}, "run",
                       ["bad.toml", "staff.graph", "nope.csv", "not found"]),
-    "unknown-role": ({**GRAPH, "n.csv": "id,role\n1,\n2,surgeon\n",
+    "unknown-role": ({**GRAPH, "n.csv": "id,role\n1,\n2,surgeon\n3,\n",
                       "bad.toml": '[staff]\ngraph = "e.csv"\nnodes = "n.csv"\n'}, "run",
                      ["bad.toml", "staff.nodes", "surgeon",
                       "clinician, champion, hybrid, manager"]),
