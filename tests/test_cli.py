@@ -126,10 +126,12 @@ def test_bad_input_exit_2_naming_the_field(bad_runs, case):
     assert not (root / case / "out").exists()  # nothing written
 
 
-def test_bad_steps_option_names_weeks(tmp_path, capsys):
-    assert cli.main(["run", str(BASELINE), "--steps", "0", "--out", str(tmp_path / "o")]) == 2
+def test_bad_steps_option_names_the_flag_and_range(tmp_path, capsys):
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["run", str(BASELINE), "--steps", "0", "--out", str(tmp_path / "o")])
+    assert caught.value.code == 2
     err = capsys.readouterr().err
-    assert "weeks" in err and "greater than or equal to 1" in err
+    assert "--steps" in err and "from 1 to 1040" in err
     assert not (tmp_path / "o").exists()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -32,6 +33,23 @@ def whole_number_flag(low: int, high: int):
             raise argparse.ArgumentTypeError(f"invalid int value: {text!r} (allowed: a whole "
                                              f"number from {low} to {high})") from None
     return parse
+
+
+def check_memory_budget(args, scenarios: list, runs: int, workers: int | None = None) -> None:
+    """Refuse (exit 2) before building anything when the runs would not fit in memory
+    (--max-memory, else the memory available; --yes skips the check). With several workers,
+    each holds one run at a time: the biggest run × the workers busy at once, plus the
+    parent process."""
+    from .budget import check_memory, concurrent_bytes, estimate_run
+
+    biggest = max((estimate_run(s) for s in scenarios), key=lambda e: e.bytes)
+    busy = min(workers or os.cpu_count() or 1, runs)
+    what = f"a run of {biggest.sizes()}"
+    needed = biggest.bytes
+    if busy > 1:
+        what += f", {busy} at once in worker processes,"
+        needed = concurrent_bytes(biggest.bytes, busy)
+    check_memory(needed, what, args.max_memory, args.yes)
 
 
 def _format_summary(summary: dict) -> str:
@@ -58,14 +76,16 @@ def _format_summary(summary: dict) -> str:
 
 
 def command_run(args) -> int:
-    from . import plots
-    from .results_io import claim_folder, manifest, write_json, write_text
-    from .runner import run
-
     scenario = load_scenario(args.file)
     overrides = {k: v for k, v in (("seed", args.seed), ("weeks", args.steps)) if v is not None}
     if overrides:
         scenario = scenario.with_overrides(**overrides)
+    check_memory_budget(args, [scenario], runs=1, workers=1)  # before the heavy imports
+
+    from . import plots
+    from .results_io import claim_folder, manifest, write_json, write_text
+    from .runner import run
+
     out = Path(args.out) if args.out else Path("results") / scenario.name
     identity = scenario.content_hash()
     claim_folder(out, "run", identity, force=args.force)
@@ -102,6 +122,7 @@ def command_compare(args) -> int:
     if duplicates:
         scenarios = [s.with_overrides(name=f"{s.name}-{i + 1}") if s.name in duplicates else s
                      for i, s in enumerate(scenarios)]
+    check_memory_budget(args, scenarios, len(scenarios) * args.replications, args.workers)
     out = Path(args.out) if args.out else Path("results") / "compare"
     identity = hashlib.sha256(" ".join(s.content_hash() for s in scenarios).encode()).hexdigest()
     claim_folder(out, "compare", identity, force=args.force)
@@ -129,9 +150,15 @@ def command_compare(args) -> int:
 
 
 def command_validate(args) -> int:
+    from .budget import estimate_run, format_bytes
+    from .checks import check_scenario
+
     scenario = load_scenario(args.file)
-    print(json.dumps(scenario.to_dict(), indent=2))
-    print(f"{args.file}: valid", file=sys.stderr)
+    check_scenario(scenario)  # what the model checks at construction, without building it
+    estimate = estimate_run(scenario)
+    print(json.dumps(scenario.to_dict(), indent=2, allow_nan=False))
+    print(f"{args.file}: valid; a run needs about {format_bytes(estimate.bytes)} of memory "
+          f"({estimate.sizes()})", file=sys.stderr)
     return 0
 
 
@@ -143,6 +170,9 @@ def command_sweep(args) -> int:
         raise ScenarioError(None, "--scheduler", "joins a Dask cluster: use it with "
                             "--executor dask (or alone)")
     plan = plan_sweep(args.file)
+    # on a remote Dask cluster the runs are not in this machine's memory: check one run only
+    check_memory_budget(args, _sweep_scenarios(plan), plan.runs,
+                        1 if args.scheduler else args.workers)
     out = Path(args.out) if args.out else default_folder(plan)
     try:
         outcome = run_sweep(plan, out, workers=args.workers, executor=args.executor or
@@ -166,6 +196,19 @@ def command_sweep(args) -> int:
     else:
         print(f"nothing to run: all {outcome.total:,} runs are in {out}/")
     return 0
+
+
+def _sweep_scenarios(plan) -> list:
+    """The scenarios whose size bounds a sweep's memory: the base, or every design point
+    when the sweep varies the staff or the weeks."""
+    from .scenario import validate_scenario
+    from .sweep.design import apply_point
+
+    design = plan.design()
+    if not any(p == "weeks" or p.startswith("staff.") for p in design.paths):
+        return [plan.scenario]
+    return [validate_scenario(apply_point(plan.base, design.paths, values))
+            for values in design.points]
 
 
 def command_plot(args) -> int:
@@ -226,6 +269,17 @@ def command_report(args) -> int:
     return 0
 
 
+def add_memory_flags(parser, yes: str = "run even if the estimated memory exceeds what is "
+                                       "available (or --max-memory)") -> None:
+    """--max-memory and --yes, for every command that runs the model."""
+    from .budget import max_memory_flag
+
+    parser.add_argument("--max-memory", type=max_memory_flag, metavar="SIZE",
+                        help="refuse runs estimated to need more than SIZE (e.g. 2G, 500M; "
+                             "default: the memory available now)")
+    parser.add_argument("--yes", action="store_true", help=yes)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="campaignsim",
@@ -245,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="results folder (default: results/<scenario name>/)")
     run.add_argument("--force", action="store_true",
                      help="overwrite a folder holding another scenario's results")
+    add_memory_flags(run)
     run.set_defaults(handler=command_run)
 
     compare = commands.add_parser(
@@ -266,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", help="results folder (default: results/compare/)")
     compare.add_argument("--force", action="store_true",
                          help="overwrite a folder holding another comparison's results")
+    add_memory_flags(compare)
     compare.set_defaults(handler=command_compare)
 
     validate = commands.add_parser("validate", help="check a scenario file and print it resolved",
@@ -296,8 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", metavar="DIR",
                        help="results folder (default: results/<scenario name>-sweep/)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
-    sweep.add_argument("--yes", action="store_true",
-                       help="go ahead with a design that will write a lot to disk")
+    add_memory_flags(sweep, yes="go ahead with a design that will write a lot to disk or "
+                     "needs more memory than the machine has")
     sweep.add_argument("--chunk", type=whole_number_flag(1, CHUNK_MAX), default=None,
                        metavar="N",
                        help="runs per chunk written to disk (default: about 1/20 of the "
