@@ -87,7 +87,7 @@ MORE_BAD_INPUTS = {
     "extends-cycle": ({"bad.toml": 'extends = "bad.toml"\n'}, ["extends", "cycle"]),
     "no-manager-for-broadcast": ({"bad.toml": "[staff]\nmanagers = 0\n[broadcast]\n"},
                                  ["staff.managers"]),
-    "bad-node-attribute": ({**GRAPH, "n.csv": "id,threshold\n1,2.5\n",
+    "bad-node-attribute": ({**GRAPH, "n.csv": "id,threshold\n1,2.5\n2,\n3,\n",
                             "bad.toml": '[staff]\ngraph = "e.csv"\nnodes = "n.csv"\n'},
                            ["staff.nodes", "threshold"]),
     "seeding-too-many": ({"bad.toml": "weeks = 2\n[staff]\nmanagers = 0\n"
