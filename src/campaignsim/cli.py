@@ -155,6 +155,10 @@ def command_validate(args) -> int:
 
     scenario = load_scenario(args.file)
     check_scenario(scenario)  # what the model checks at construction, without building it
+    if scenario.sweep is not None:
+        from .sweep import plan_sweep
+
+        plan_sweep(scenario)  # what `campaignsim sweep` checks of the design
     estimate = estimate_run(scenario)
     print(json.dumps(scenario.to_dict(), indent=2, allow_nan=False))
     print(f"{args.file}: valid; a run needs about {format_bytes(estimate.bytes)} of memory "
