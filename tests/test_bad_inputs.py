@@ -11,9 +11,12 @@ script without a second of start-up per case); a handful also run as real subpro
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import resource
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -347,10 +350,39 @@ def materialise(folder: Path, files: dict) -> None:
             path.write_text(content, encoding="utf-8")
 
 
-def call(argv: list[str], capfd) -> tuple[int, str, str]:
-    """Run the CLI in-process; an argparse usage error's SystemExit gives its code."""
+def _hung(signum, frame):
+    raise TimeoutError("the command hung (did it open a pipe?)")
+
+
+@contextlib.contextmanager
+def bounded(seconds: int = 30, spare_bytes: int = 3 * 1024**3):
+    """Fail rather than hang (opening a FIFO blocks) or exhaust the machine (reading
+    /dev/zero, building 200 million clinicians): an alarm after `seconds`, and an
+    address-space limit of what the process maps now plus `spare_bytes`."""
+    with open("/proc/self/status") as status:
+        mapped = next(int(line.split()[1]) * 1024 for line in status
+                      if line.startswith("VmSize:"))
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = mapped + spare_bytes
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    previous = signal.signal(signal.SIGALRM, _hung)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    signal.alarm(seconds)
     try:
-        status = cli.main(argv)
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def call(argv: list[str], capfd) -> tuple[int, str, str]:
+    """Run the CLI in-process (bounded in time and memory); an argparse usage error's
+    SystemExit gives its code."""
+    try:
+        with bounded():
+            status = cli.main(argv)
     except SystemExit as exit_:
         status = exit_.code
     captured = capfd.readouterr()
@@ -420,6 +452,12 @@ def test_the_tiny_scenario_and_a_bom_graph_are_accepted_by_both(tmp_path, capfd)
                     capfd)[0] == 0
 
 
+def limit_memory(limit: int = 4 * 1024**3) -> None:
+    """For a child process: at most `limit` bytes of address space (a regression fails
+    with MemoryError instead of exhausting a shared machine)."""
+    resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+
 SUBPROCESS_CASES = ["graph:header-only", "distribution:clinicians.trust_in_management:"
                     "uniform-low-minus-inf", "extends:too-deep", "flag:compare:--seed=-1",
                     "flag:compare:--workers=-3"]
@@ -439,5 +477,6 @@ def test_a_handful_through_a_real_subprocess(tmp_path, case):
         materialise(tmp_path, files)
         argv = ["run", str(tmp_path / "bad.toml"), "--out", str(tmp_path / "out")]
     result = subprocess.run([sys.executable, "-m", "campaignsim.cli", *argv], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60,
+                            preexec_fn=limit_memory)
     assert_refused(result.returncode, result.stdout, result.stderr, fragment)
