@@ -174,7 +174,8 @@ class Staff(Strict):
         "relative to the scenario file", "path")
     nodes: str | None = _field(
         None, "node CSV (id,role,department,profession[,threshold,trust_in_management]) "
-        "for a CSV edge list; relative to the scenario file", "path")
+        "for a CSV edge list, listing every node of the edge list once (isolated nodes "
+        "may be added); relative to the scenario file", "path")
     departments: int = _field(12, "number of departments", "departments", ge=1, le=1000)
     clinicians_per_department: DepartmentSize | list[DepartmentSize] = _field(
         80, "clinicians in each department: one number, or a list with one per department "
