@@ -106,7 +106,8 @@ def test_case2_estimate_within_a_factor_of_2_of_the_measured_peak(tmp_path):
     peak = int(result.stdout.split()[-2]) * 1024
     estimate = budget().estimate_run(load_scenario(path)).bytes
     assert 0.5 < estimate / peak < 2.0, (estimate, peak)
-    assert estimate - budget().BASE_BYTES > 0.3 * (peak - budget().BASE_BYTES)  # the model's share counts too
+    base = budget().BASE_BYTES  # and the model's share, not just the libraries, is estimated
+    assert estimate - base > 0.3 * (peak - base)
 
 
 def test_case2_max_memory_refuses_and_yes_goes_ahead(tmp_path, capsys):
@@ -209,8 +210,10 @@ def test_case7_duplicate_node_ids_are_named(tmp_path):
 
 
 def test_case7_a_csv_with_a_byte_order_mark_reads_as_without(tmp_path):
-    text_edges, text_nodes = "source,target\n1,2\n2,3\n", "id,role,threshold\n1,,0.3\n2,,\n3,manager,\n"
-    plain = load_staff_graph(write(tmp_path / "e.csv", text_edges), write(tmp_path / "n.csv", text_nodes))
+    text_edges = "source,target\n1,2\n2,3\n"
+    text_nodes = "id,role,threshold\n1,,0.3\n2,,\n3,manager,\n"
+    plain = load_staff_graph(write(tmp_path / "e.csv", text_edges),
+                             write(tmp_path / "n.csv", text_nodes))
     (tmp_path / "eb.csv").write_bytes(b"\xef\xbb\xbf" + text_edges.encode())
     (tmp_path / "nb.csv").write_bytes(b"\xef\xbb\xbf" + text_nodes.encode())
     marked = load_staff_graph(tmp_path / "eb.csv", tmp_path / "nb.csv")

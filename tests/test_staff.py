@@ -230,7 +230,8 @@ def test_csv_edge_list_with_node_csv(tmp_path):
 
 def test_csv_numeric_ids_and_node_attributes(tmp_path):
     edges = write(tmp_path / "e.csv", "source,target\n10,20\n20,30\n")
-    nodes = write(tmp_path / "n.csv", "id,role,department,threshold\n10,,2,0.4\n20,,,\n30,,,\n40,,3,\n")
+    nodes = write(tmp_path / "n.csv",
+                  "id,role,department,threshold\n10,,2,0.4\n20,,,\n30,,,\n40,,3,\n")
     g = load_staff_graph(edges, nodes)
     assert set(g.nodes) == {10, 20, 30, 40}
     assert g.nodes[10]["department"] == 2 and g.nodes[10]["threshold"] == 0.4
