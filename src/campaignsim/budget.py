@@ -22,6 +22,7 @@ peak of real runs; it is within a factor of 2 at 10,000 and 100,000 staff):
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,15 +182,51 @@ def check_memory(needed: int, what: str, limit: int | None = None, yes: bool = F
                         "run it anyway")
 
 
-def max_memory_flag(text: str) -> int:
-    """argparse type of --max-memory."""
+def check_memory_budget(scenarios: list[Scenario], runs: int, workers: int | None,
+                        limit: int | None = None, yes: bool = False) -> None:
+    """Refuse (ScenarioError) before building anything when the runs would not fit in
+    memory. Each worker process holds one run at a time: the biggest run × the workers busy
+    at once, plus the parent; one worker (or one run) runs in this process."""
+    biggest = max((estimate_run(s) for s in scenarios), key=lambda e: e.bytes)
+    busy = min(workers or os.cpu_count() or 1, runs)
+    what = f"a run of {biggest.sizes()}"
+    needed = biggest.bytes
+    if busy > 1:
+        what += f", {busy} at once in worker processes,"
+        needed = concurrent_bytes(biggest.bytes, busy)
+    check_memory(needed, what, limit, yes)
+
+
+def sweep_scenarios(plan) -> list[Scenario]:
+    """The scenarios whose sizes bound a sweep's memory: the base, or every design point
+    when the sweep varies the staff or the weeks."""
+    from .scenario import validate_scenario
+    from .sweep.design import apply_point
+
+    design = plan.design()
+    if not any(p == "weeks" or p.startswith("staff.") for p in design.paths):
+        return [plan.scenario]
+    return [validate_scenario(apply_point(plan.base, design.paths, values))
+            for values in design.points]
+
+
+def add_memory_flags(parser, yes: str = "run even if the estimated memory exceeds what is "
+                                       "available (or --max-memory)") -> None:
+    """--max-memory and --yes, for every command that runs the model."""
     import argparse
 
-    try:
-        return parse_size(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
+    def size(text: str) -> int:
+        try:
+            return parse_size(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    parser.add_argument("--max-memory", type=size, metavar="SIZE",
+                        help="refuse runs estimated to need more than SIZE (e.g. 2G, 500M; "
+                             "default: the memory available now)")
+    parser.add_argument("--yes", action="store_true", help=yes)
 
 
-__all__ = ["Estimate", "available_memory", "check_memory", "concurrent_bytes", "estimate_run",
-           "format_bytes", "parse_size"]
+__all__ = ["Estimate", "add_memory_flags", "available_memory", "check_memory",
+           "check_memory_budget", "concurrent_bytes", "estimate_run", "format_bytes",
+           "parse_size", "sweep_scenarios"]

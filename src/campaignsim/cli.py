@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
+from .budget import add_memory_flags, check_memory_budget, sweep_scenarios
 from .scenario import (REPLICATIONS_MAX, SEED_MAX, WEEKS_MAX, WORKERS_MAX, ScenarioError,
                        load_scenario, whole_number)
 
@@ -33,23 +33,6 @@ def whole_number_flag(low: int, high: int):
             raise argparse.ArgumentTypeError(f"invalid int value: {text!r} (allowed: a whole "
                                              f"number from {low} to {high})") from None
     return parse
-
-
-def check_memory_budget(args, scenarios: list, runs: int, workers: int | None = None) -> None:
-    """Refuse (exit 2) before building anything when the runs would not fit in memory
-    (--max-memory, else the memory available; --yes skips the check). With several workers,
-    each holds one run at a time: the biggest run × the workers busy at once, plus the
-    parent process."""
-    from .budget import check_memory, concurrent_bytes, estimate_run
-
-    biggest = max((estimate_run(s) for s in scenarios), key=lambda e: e.bytes)
-    busy = min(workers or os.cpu_count() or 1, runs)
-    what = f"a run of {biggest.sizes()}"
-    needed = biggest.bytes
-    if busy > 1:
-        what += f", {busy} at once in worker processes,"
-        needed = concurrent_bytes(biggest.bytes, busy)
-    check_memory(needed, what, args.max_memory, args.yes)
 
 
 def _format_summary(summary: dict) -> str:
@@ -80,7 +63,7 @@ def command_run(args) -> int:
     overrides = {k: v for k, v in (("seed", args.seed), ("weeks", args.steps)) if v is not None}
     if overrides:
         scenario = scenario.with_overrides(**overrides)
-    check_memory_budget(args, [scenario], runs=1, workers=1)  # before the heavy imports
+    check_memory_budget([scenario], 1, 1, args.max_memory, args.yes)  # before heavy imports
 
     from . import plots
     from .results_io import claim_folder, manifest, write_json, write_text
@@ -122,7 +105,8 @@ def command_compare(args) -> int:
     if duplicates:
         scenarios = [s.with_overrides(name=f"{s.name}-{i + 1}") if s.name in duplicates else s
                      for i, s in enumerate(scenarios)]
-    check_memory_budget(args, scenarios, len(scenarios) * args.replications, args.workers)
+    check_memory_budget(scenarios, len(scenarios) * args.replications, args.workers,
+                        args.max_memory, args.yes)
     out = Path(args.out) if args.out else Path("results") / "compare"
     identity = hashlib.sha256(" ".join(s.content_hash() for s in scenarios).encode()).hexdigest()
     claim_folder(out, "compare", identity, force=args.force)
@@ -155,14 +139,15 @@ def command_validate(args) -> int:
 
     scenario = load_scenario(args.file)
     check_scenario(scenario)  # what the model checks at construction, without building it
+    sized = [scenario]
     if scenario.sweep is not None:
         from .sweep import plan_sweep
 
-        plan_sweep(scenario)  # what `campaignsim sweep` checks of the design
-    estimate = estimate_run(scenario)
+        sized = sweep_scenarios(plan_sweep(scenario))  # checks the design as sweep does
+    estimate = max((estimate_run(s) for s in sized), key=lambda e: e.bytes)
     print(json.dumps(scenario.to_dict(), indent=2, allow_nan=False))
-    print(f"{args.file}: valid; a run needs about {format_bytes(estimate.bytes)} of memory "
-          f"({estimate.sizes()})", file=sys.stderr)
+    print(f"{args.file}: valid; {'the largest' if len(sized) > 1 else 'a'} run needs about "
+          f"{format_bytes(estimate.bytes)} of memory ({estimate.sizes()})", file=sys.stderr)
     return 0
 
 
@@ -175,8 +160,8 @@ def command_sweep(args) -> int:
                             "--executor dask (or alone)")
     plan = plan_sweep(args.file)
     # on a remote Dask cluster the runs are not in this machine's memory: check one run only
-    check_memory_budget(args, _sweep_scenarios(plan), plan.runs,
-                        1 if args.scheduler else args.workers)
+    check_memory_budget(sweep_scenarios(plan), plan.runs, 1 if args.scheduler else args.workers,
+                        args.max_memory, args.yes)
     out = Path(args.out) if args.out else default_folder(plan)
     try:
         outcome = run_sweep(plan, out, workers=args.workers, executor=args.executor or
@@ -200,19 +185,6 @@ def command_sweep(args) -> int:
     else:
         print(f"nothing to run: all {outcome.total:,} runs are in {out}/")
     return 0
-
-
-def _sweep_scenarios(plan) -> list:
-    """The scenarios whose size bounds a sweep's memory: the base, or every design point
-    when the sweep varies the staff or the weeks."""
-    from .scenario import validate_scenario
-    from .sweep.design import apply_point
-
-    design = plan.design()
-    if not any(p == "weeks" or p.startswith("staff.") for p in design.paths):
-        return [plan.scenario]
-    return [validate_scenario(apply_point(plan.base, design.paths, values))
-            for values in design.points]
 
 
 def command_plot(args) -> int:
@@ -271,17 +243,6 @@ def command_report(args) -> int:
     out = write_report(Path(args.folder), Path(args.out) if args.out else None)
     print(f"wrote {out}")
     return 0
-
-
-def add_memory_flags(parser, yes: str = "run even if the estimated memory exceeds what is "
-                                       "available (or --max-memory)") -> None:
-    """--max-memory and --yes, for every command that runs the model."""
-    from .budget import max_memory_flag
-
-    parser.add_argument("--max-memory", type=max_memory_flag, metavar="SIZE",
-                        help="refuse runs estimated to need more than SIZE (e.g. 2G, 500M; "
-                             "default: the memory available now)")
-    parser.add_argument("--yes", action="store_true", help=yes)
 
 
 def build_parser() -> argparse.ArgumentParser:
