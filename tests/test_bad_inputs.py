@@ -12,6 +12,7 @@ script without a second of start-up per case); a handful also run as real subpro
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import math
 import os
@@ -46,6 +47,8 @@ def toml_value(value) -> str:
         return repr(value)
     if isinstance(value, str):
         return json.dumps(value)
+    if isinstance(value, datetime.time):
+        return value.isoformat()
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     return "{ " + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
@@ -184,9 +187,11 @@ SWEEP_CASES = {
         "grid-and-sample": {"grid": {"weeks": [2]},
                             "sample": {"samples": 4, "ranges": {"weeks": [1, 2]}}},
         "seed-swept": {"grid": {"seed": [1, 2]}},
+        "grid-time-of-day": {"grid": {"hybrids.alignment": [datetime.time(7, 32)]}},
     }.items()
 }
 
+#: malformed TOML, and well-formed TOML of the wrong kind (dates, huge integers)
 MALFORMED_TOML = {
     f"toml:{kind}": ({"bad.toml": text}, None) for kind, text in {
         "unclosed-table": "[broadcast\nintensity = 0.1\n",
@@ -200,6 +205,9 @@ MALFORMED_TOML = {
         "inline-table-newline": "staff = { departments = 1,\n managers = 0 }\n",
         "array-of-tables-for-table": "[[staff]]\ndepartments = 1\n",
         "trailing-comma-inline": "staff = { departments = 1, }\n",
+        "date-for-number": "weeks = 1979-05-27\n",
+        "datetime-for-text": "description = 1979-05-27T07:32:00Z\n",
+        "huge-integer": "weeks = 99999999999999999999999999\n",
     }.items()
 }
 
