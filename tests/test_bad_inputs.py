@@ -298,6 +298,12 @@ GRAPH_CASES = {
         "graphml-bad-role": ({"g.graphml": GRAPHML_HEAD.replace(
             "<graph ", '<key id="r" for="node" attr.name="role" attr.type="string"/><graph ')
             + '<node id="1"><data key="r">pilot</data></node></graph></graphml>'}, "pilot"),
+        "graphml-node-twice": ({"g.graphml": GRAPHML_HEAD + '<node id="a"/><node id="a"/>'
+                                '<node id="b"/><edge source="a" target="b"/></graph></graphml>'},
+                               "declared more than once: 'a'"),
+        "graphml-undeclared-endpoint": ({"g.graphml": GRAPHML_HEAD + '<node id="a"/><node '
+                                         'id="b"/><edge source="a" target="c"/></graph>'
+                                         "</graphml>"}, "not declared: 'c'"),
         "graphml-same-number-twice": ({"g.graphml": GRAPHML_HEAD + '<node id="1"/><node '
                                        'id="01"/></graph></graphml>'}, "same number"),
     }.items()

@@ -237,6 +237,31 @@ def _csv_graph(graph_path: Path, nodes_path: Path | None) -> nx.Graph:
     return graph
 
 
+def _check_graphml_ids(path: Path) -> None:
+    """Refuse what networkx merges silently: a node declared twice, and an edge to a node
+    that is not declared (the GraphML forms of a node CSV that disagrees with its edges)."""
+    from xml.etree import ElementTree
+
+    declared: list = []
+    endpoints: dict = {}
+    for _, element in ElementTree.iterparse(path):  # the file parsed already: well-formed
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag == "node":
+            declared.append(element.get("id"))
+        elif tag == "edge":
+            endpoints.update(dict.fromkeys((element.get("source"), element.get("target"))))
+        element.clear()
+    seen: set = set()
+    duplicates = list(dict.fromkeys(i for i in declared if i in seen or seen.add(i)))
+    if duplicates:
+        raise ScenarioError(None, "staff.graph", f"{path}: node ids declared more than once: "
+                            f"{_first(duplicates)}")
+    undeclared = [i for i in endpoints if i not in seen]
+    if undeclared:
+        raise ScenarioError(None, "staff.graph", f"{path}: edges name {len(undeclared)} nodes "
+                            f"that are not declared: {_first(undeclared)}")
+
+
 def load_staff_graph(graph_path: str | Path, nodes_path: str | Path | None = None) -> nx.Graph:
     """Load a staff graph from GraphML or a CSV edge list (+ optional node CSV).
 
@@ -256,6 +281,7 @@ def load_staff_graph(graph_path: str | Path, nodes_path: str | Path | None = Non
             raise ScenarioError(None, "staff.graph", f"{graph_path}: unreadable GraphML: {err}") from None
         if raw.number_of_nodes() == 0:
             raise ScenarioError(None, "staff.graph", f"{graph_path}: the graph has no nodes")
+        _check_graphml_ids(graph_path)
         numeric = all(_is_integer(str(n)) for n in raw.nodes)
         ids = [_node_id(str(n), numeric) for n in raw]
         if len(set(ids)) < len(ids):
