@@ -304,6 +304,8 @@ GRAPH_CASES = {
         "graphml-undeclared-endpoint": ({"g.graphml": GRAPHML_HEAD + '<node id="a"/><node '
                                          'id="b"/><edge source="a" target="c"/></graph>'
                                          "</graphml>"}, "not declared: 'c'"),
+        "graphml-with-node-csv": ({"g.graphml": GRAPHML_HEAD + '<node id="1"/></graph>'
+                                   "</graphml>", "n.csv": "id,role\n1,\n"}, "remove nodes"),
         "graphml-same-number-twice": ({"g.graphml": GRAPHML_HEAD + '<node id="1"/><node '
                                        'id="01"/></graph></graphml>'}, "same number"),
     }.items()

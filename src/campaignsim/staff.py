@@ -275,6 +275,10 @@ def load_staff_graph(graph_path: str | Path, nodes_path: str | Path | None = Non
     graph_path = Path(graph_path)
     _check_regular_file(graph_path, "staff.graph")
     if graph_path.suffix.lower() in (".graphml", ".xml"):
+        if nodes_path:  # it would be ignored: GraphML carries its own node attributes
+            raise ScenarioError(None, "staff.nodes", f"a node CSV goes with a CSV edge list; "
+                                f"{graph_path.name} is GraphML, whose nodes carry their "
+                                "attributes: remove nodes")
         try:
             raw = nx.read_graphml(graph_path)
         except Exception as err:  # networkx raises several parser errors
