@@ -63,7 +63,7 @@ BAD_INPUTS = {
                        ["bad.toml", "malformed TOML", "line 1"]),
     "missing-graph": ({"bad.toml": '[staff]\ngraph = "nope.csv"\n'}, "run",
                       ["bad.toml", "staff.graph", "nope.csv", "not found"]),
-    "unknown-role": ({**GRAPH, "n.csv": "id,role\n1,\n2,surgeon\n",
+    "unknown-role": ({**GRAPH, "n.csv": "id,role\n1,\n2,surgeon\n3,\n",
                       "bad.toml": '[staff]\ngraph = "e.csv"\nnodes = "n.csv"\n'}, "run",
                      ["bad.toml", "staff.nodes", "surgeon",
                       "clinician, champion, hybrid, manager"]),
@@ -87,7 +87,7 @@ MORE_BAD_INPUTS = {
     "extends-cycle": ({"bad.toml": 'extends = "bad.toml"\n'}, ["extends", "cycle"]),
     "no-manager-for-broadcast": ({"bad.toml": "[staff]\nmanagers = 0\n[broadcast]\n"},
                                  ["staff.managers"]),
-    "bad-node-attribute": ({**GRAPH, "n.csv": "id,threshold\n1,2.5\n",
+    "bad-node-attribute": ({**GRAPH, "n.csv": "id,threshold\n1,2.5\n2,\n3,\n",
                             "bad.toml": '[staff]\ngraph = "e.csv"\nnodes = "n.csv"\n'},
                            ["staff.nodes", "threshold"]),
     "seeding-too-many": ({"bad.toml": "weeks = 2\n[staff]\nmanagers = 0\n"
@@ -126,10 +126,12 @@ def test_bad_input_exit_2_naming_the_field(bad_runs, case):
     assert not (root / case / "out").exists()  # nothing written
 
 
-def test_bad_steps_option_names_weeks(tmp_path, capsys):
-    assert cli.main(["run", str(BASELINE), "--steps", "0", "--out", str(tmp_path / "o")]) == 2
+def test_bad_steps_option_names_the_flag_and_range(tmp_path, capsys):
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["run", str(BASELINE), "--steps", "0", "--out", str(tmp_path / "o")])
+    assert caught.value.code == 2
     err = capsys.readouterr().err
-    assert "weeks" in err and "greater than or equal to 1" in err
+    assert "--steps" in err and "from 1 to 1040" in err
     assert not (tmp_path / "o").exists()
 
 

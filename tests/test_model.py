@@ -375,7 +375,7 @@ def test_formal_champion_approaches_capacity_neighbours(tmp_path):
     """A formal champion at the centre of a star of 6, capacity 2, persuasion 1: two
     neighbours enrol each week through channel champion, so 1 + min(2t, 6) enrolled."""
     write(tmp_path / "e.csv", "source,target\n" + "".join(f"0,{i}\n" for i in range(1, 7)))
-    write(tmp_path / "n.csv", "id,role\n0,champion\n")
+    write(tmp_path / "n.csv", "id,role\n0,champion\n" + "".join(f"{i},\n" for i in range(1, 7)))
     path = write(tmp_path / "s.toml", """
         weeks = 5
         [staff]

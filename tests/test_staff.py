@@ -212,6 +212,7 @@ def test_csv_edge_list_with_node_csv(tmp_path):
         alice,manager,,
         bob,hybrid,icu,doctor
         carol,,icu,
+        dave,,,
         erin,champion,ward,allied
     """)
     g = load_staff_graph(edges, nodes)
@@ -222,14 +223,15 @@ def test_csv_edge_list_with_node_csv(tmp_path):
     assert g.nodes["alice"]["role"] == "manager"
     assert g.nodes["bob"]["role"] == "hybrid" and g.nodes["bob"]["department"] == "icu"
     assert g.nodes["carol"]["role"] == "clinician"          # empty role → clinician
-    assert g.nodes["dave"]["role"] == "clinician"           # not in the node file → clinician
+    assert g.nodes["dave"]["role"] == "clinician"           # no role → clinician
     assert g.nodes["erin"]["role"] == "champion" and g.degree("erin") == 0  # isolated node kept
     assert g.nodes["carol"]["profession"] == "nurse" and g.nodes["carol"]["department"] == "icu"
 
 
 def test_csv_numeric_ids_and_node_attributes(tmp_path):
     edges = write(tmp_path / "e.csv", "source,target\n10,20\n20,30\n")
-    nodes = write(tmp_path / "n.csv", "id,role,department,threshold\n10,,2,0.4\n40,,3,\n")
+    nodes = write(tmp_path / "n.csv",
+                  "id,role,department,threshold\n10,,2,0.4\n20,,,\n30,,,\n40,,3,\n")
     g = load_staff_graph(edges, nodes)
     assert set(g.nodes) == {10, 20, 30, 40}
     assert g.nodes[10]["department"] == 2 and g.nodes[10]["threshold"] == 0.4
@@ -257,7 +259,7 @@ def test_csv_missing_columns_and_missing_file(tmp_path):
 
 def test_csv_out_of_range_node_attribute(tmp_path):
     edges = write(tmp_path / "e.csv", "source,target\n1,2\n")
-    nodes = write(tmp_path / "n.csv", "id,trust_in_management\n1,1.7\n")
+    nodes = write(tmp_path / "n.csv", "id,trust_in_management\n1,1.7\n2,\n")
     with pytest.raises(ScenarioError) as caught:
         load_staff_graph(edges, nodes)
     assert caught.value.field == "staff.nodes" and "trust_in_management" in str(caught.value)

@@ -265,8 +265,7 @@ BAD = {
     "scheduler-with-processes": ('"hybrids.alignment" = [0.2]',
                                  ["--executor", "processes", "--scheduler", "tcp://1.2.3.4:8786"],
                                  ["--scheduler", "--executor dask"]),
-    "workers": ('"hybrids.alignment" = [0.2]', ["--workers", "0"], ["--workers", "at least 1"]),
-}
+}  # --workers 0 is a usage error of the parser: tests/test_bad_inputs.py (flag:sweep:*)
 
 
 @pytest.mark.parametrize("case", sorted(BAD))

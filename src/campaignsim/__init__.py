@@ -9,9 +9,19 @@ and clinicians, after Waring & Crompton (2017), "A 'movement for improvement'?".
     result.timeseries, result.summary, result.model, result.enrolled_nodes()
 """
 
-from .model import CampaignModel
-from .runner import RunResult, run
 from .scenario import Scenario, ScenarioError, load_scenario
 
 __all__ = ["CampaignModel", "RunResult", "Scenario", "ScenarioError", "load_scenario", "run"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # The model (Mesa, networkx, scipy) loads on first use, so that the command line can
+    # refuse a bad scenario or one too large for memory in well under a second.
+    if name == "CampaignModel":
+        from .model import CampaignModel
+        return CampaignModel
+    if name in ("RunResult", "run"):
+        from . import runner
+        return getattr(runner, name)
+    raise AttributeError(f"module 'campaignsim' has no attribute {name!r}")

@@ -15,10 +15,26 @@ import sys
 import time
 from pathlib import Path
 
-from .scenario import ScenarioError, load_scenario
+from .budget import add_memory_flags, check_memory_budget, sweep_scenarios
+from .scenario import (REPLICATIONS_MAX, SEED_MAX, WEEKS_MAX, WORKERS_MAX, ScenarioError,
+                       load_scenario, whole_number)
 
 DEFAULT_FOLDER = "scenarios"
 DEFAULT_SCENARIO = f"{DEFAULT_FOLDER}/baseline.toml"
+#: Most runs per sweep chunk a flag accepts.
+CHUNK_MAX = 1_000_000
+
+
+def whole_number_flag(low: int, high: int):
+    """An argparse type for every integer flag: a whole number in [low, high], else a usage
+    error naming the flag and the range (exit 2), before any work starts."""
+    def parse(text: str) -> int:
+        try:
+            return whole_number(int(text), "", low, high)
+        except (ValueError, ScenarioError):
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r} (allowed: a whole "
+                                             f"number from {low} to {high})") from None
+    return parse
 
 
 def _format_summary(summary: dict) -> str:
@@ -50,15 +66,17 @@ def _format_summary(summary: dict) -> str:
 
 
 def command_run(args) -> int:
+    scenario = load_scenario(args.file)
+    overrides = {k: v for k, v in (("seed", args.seed), ("weeks", args.steps)) if v is not None}
+    if overrides:
+        scenario = scenario.with_overrides(**overrides)
+    check_memory_budget([scenario], 1, 1, args.max_memory, args.yes)  # before heavy imports
+
     from . import plots
     from .folders import Claim, results_check
     from .results_io import manifest, write_json, write_text
     from .runner import run
 
-    scenario = load_scenario(args.file)
-    overrides = {k: v for k, v in (("seed", args.seed), ("weeks", args.steps)) if v is not None}
-    if overrides:
-        scenario = scenario.with_overrides(**overrides)
     out = Path(args.out) if args.out is not None else Path("results") / scenario.name
     identity = scenario.content_hash()
     # The claim (lock, checked contents) is held for the whole command: no other run can
@@ -86,8 +104,6 @@ def command_compare(args) -> int:
     from .folders import Claim, results_check
     from .results_io import manifest, write_json, write_text
 
-    if args.replications < 1:
-        raise ScenarioError(None, "--replications", "must be at least 1")
     files = [Path(f) for f in args.files] or bundled_scenarios(Path(DEFAULT_FOLDER))
     if not files:
         raise ScenarioError(DEFAULT_FOLDER, None, "no scenario files found; name them")
@@ -102,6 +118,8 @@ def command_compare(args) -> int:
     if duplicates:
         scenarios = [s.with_overrides(name=f"{s.name}-{i + 1}") if s.name in duplicates else s
                      for i, s in enumerate(scenarios)]
+    check_memory_budget(scenarios, len(scenarios) * args.replications, args.workers,
+                        args.max_memory, args.yes)
     out = Path(args.out) if args.out is not None else Path("results") / "compare"
     identity = hashlib.sha256(" ".join(s.content_hash() for s in scenarios).encode()).hexdigest()
     fields = {"seed": args.seed, "replications": args.replications}
@@ -131,9 +149,20 @@ def command_compare(args) -> int:
 
 
 def command_validate(args) -> int:
+    from .budget import estimate_run, format_bytes
+    from .checks import check_scenario
+
     scenario = load_scenario(args.file)
-    print(json.dumps(scenario.to_dict(), indent=2))
-    print(f"{args.file}: valid", file=sys.stderr)
+    check_scenario(scenario)  # what the model checks at construction, without building it
+    sized = [scenario]
+    if scenario.sweep is not None:
+        from .sweep import plan_sweep
+
+        sized = sweep_scenarios(plan_sweep(scenario))  # checks the design as sweep does
+    estimate = max((estimate_run(s) for s in sized), key=lambda e: e.bytes)
+    print(json.dumps(scenario.to_dict(), indent=2, allow_nan=False))
+    print(f"{args.file}: valid; {'the largest' if len(sized) > 1 else 'a'} run needs about "
+          f"{format_bytes(estimate.bytes)} of memory ({estimate.sizes()})", file=sys.stderr)
     return 0
 
 
@@ -144,9 +173,10 @@ def command_sweep(args) -> int:
     if args.scheduler and args.executor == "processes":
         raise ScenarioError(None, "--scheduler", "joins a Dask cluster: use it with "
                             "--executor dask (or alone)")
-    if args.workers is not None and args.workers < 1:
-        raise ScenarioError(None, "--workers", "must be at least 1")
     plan = plan_sweep(args.file)
+    # on a remote Dask cluster the runs are not in this machine's memory: check one run only
+    check_memory_budget(sweep_scenarios(plan), plan.runs, 1 if args.scheduler else args.workers,
+                        args.max_memory, args.yes)
     out = Path(args.out) if args.out is not None else default_folder(plan)
     try:
         outcome = run_sweep(plan, out, workers=args.workers, executor=args.executor or
@@ -210,8 +240,6 @@ def command_app(args) -> int:
     file = args.file or (DEFAULT_SCENARIO if Path(DEFAULT_SCENARIO).is_file() else None)
     if file is not None:
         load_scenario(file)  # a bad file ends here with its message, not in the browser
-    if not 0 <= args.port <= 65535:
-        raise ScenarioError(None, "--port", "must be 0-65535")
     # No telemetry; and quiet about the session cookie over plain http on 127.0.0.1
     # (Solara warns on every page load; it falls back to SameSite=Lax, which is right here).
     quiet = "ignore:Cookies with samesite=none require https:UserWarning"
@@ -248,11 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
                                           "adoption.png and manifest.json to --out.")
     run.add_argument("file", nargs="?", default=DEFAULT_SCENARIO,
                      help=f"scenario TOML file (default: {DEFAULT_SCENARIO})")
-    run.add_argument("--seed", type=int, help="seed (default: the scenario's)")
-    run.add_argument("--steps", type=int, help="weeks to simulate (default: the scenario's)")
+    run.add_argument("--seed", type=whole_number_flag(0, SEED_MAX),
+                     help="seed, 0 to 2**32 - 1 (default: the scenario's)")
+    run.add_argument("--steps", type=whole_number_flag(1, WEEKS_MAX),
+                     help=f"weeks to simulate, 1 to {WEEKS_MAX} (default: the scenario's)")
     run.add_argument("--out", help="results folder (default: results/<scenario name>/)")
     run.add_argument("--force", action="store_true",
                      help="overwrite a folder holding another scenario's results")
+    add_memory_flags(run)
     run.set_defaults(handler=command_run)
 
     compare = commands.add_parser(
@@ -263,14 +294,18 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("files", nargs="*", metavar="FILE",
                          help=f"scenario files (default: every {DEFAULT_FOLDER}/*.toml, "
                               "baseline first); the first is the reference for differences")
-    compare.add_argument("--replications", "-r", type=int, default=20,
+    compare.add_argument("--replications", "-r", type=whole_number_flag(1, REPLICATIONS_MAX),
+                         default=20,
                          help="replications per scenario (default: 20)")
-    compare.add_argument("--seed", type=int, default=0, help="comparison seed (default: 0)")
-    compare.add_argument("--workers", type=int, default=None,
+    compare.add_argument("--seed", type=whole_number_flag(0, SEED_MAX), default=0,
+                         help="comparison seed, 0 to 2**32 - 1 (default: 0)")
+    compare.add_argument("--workers", type=whole_number_flag(1, WORKERS_MAX),
+                         default=None,
                          help="processes (default: all cores); results do not depend on it")
     compare.add_argument("--out", help="results folder (default: results/compare/)")
     compare.add_argument("--force", action="store_true",
                          help="overwrite a folder holding another comparison's results")
+    add_memory_flags(compare)
     compare.set_defaults(handler=command_compare)
 
     validate = commands.add_parser("validate", help="check a scenario file and print it resolved",
@@ -287,7 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "Parquet dataset, long format) and manifest.json to --out, in chunks; "
                     "run the same command again to resume an interrupted sweep.")
     sweep.add_argument("file", help="scenario TOML file with a [sweep] table")
-    sweep.add_argument("--workers", type=int, default=None, metavar="N",
+    sweep.add_argument("--workers", type=whole_number_flag(1, WORKERS_MAX), default=None,
+                       metavar="N",
                        help="processes (default: all cores; 1 runs in this process); with "
                             "--executor dask, the local cluster's workers. Results do not "
                             "depend on it")
@@ -300,9 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", metavar="DIR",
                        help="results folder (default: results/<scenario name>-sweep/)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
-    sweep.add_argument("--yes", action="store_true",
-                       help="go ahead with a design that will write a lot to disk")
-    sweep.add_argument("--chunk", type=int, default=None, metavar="N",
+    add_memory_flags(sweep, yes="go ahead with a design that will write a lot to disk or "
+                     "needs more memory than the machine has")
+    sweep.add_argument("--chunk", type=whole_number_flag(1, CHUNK_MAX), default=None,
+                       metavar="N",
                        help="runs per chunk written to disk (default: about 1/20 of the "
                             "design, 50-2000); a crash loses only the runs not yet written: "
                             "at most a chunk, and the tasks running")
@@ -338,7 +375,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"scenario shown first (default: {DEFAULT_SCENARIO})")
     app.add_argument("--host", default="127.0.0.1",
                      help="address to listen on (default: 127.0.0.1, this machine only)")
-    app.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    app.add_argument("--port", type=whole_number_flag(0, 65535), default=8765,
+                     help="port (default: 8765)")
     app.set_defaults(handler=command_app)
 
     report = commands.add_parser(

@@ -19,7 +19,8 @@ import pandas as pd
 from scipy import stats
 
 from .runner import run
-from .scenario import CHANNELS, Scenario
+from .scenario import (CHANNELS, REPLICATIONS_MAX, SEED_MAX, WORKERS_MAX, Scenario,
+                       require_scenario, whole_number)
 
 #: Outcomes reported per scenario (summary keys), in table order.
 OUTCOMES = ("final_enrolled_share", "active_share", "enrolment_engagement_gap", "weeks_to_50",
@@ -143,7 +144,16 @@ def compare(scenarios: list[Scenario], replications: int = 20, seed: int = 0,
         seed: the comparison's seed; replicate i uses `replicate_seeds(seed, R)[i]`.
         workers: processes (default: all cores; 1 runs in this process). Results do not
             depend on it.
+
+    Raises:
+        ScenarioError: a scenario that is not a Scenario, or replications, seed or workers
+            not a whole number in the CLI's range.
     """
+    scenarios = [require_scenario(s) for s in scenarios]
+    replications = whole_number(replications, "replications", 1, REPLICATIONS_MAX)
+    seed = whole_number(seed, "seed", 0, SEED_MAX)
+    if workers is not None:
+        workers = whole_number(workers, "workers", 1, WORKERS_MAX)
     seeds = replicate_seeds(seed, replications)
     jobs = [(s, r, scenario, seeds[r]) for s, scenario in enumerate(scenarios)
             for r in range(replications)]

@@ -42,7 +42,11 @@ described in [model.md](model.md).
 
 - **Inheritance.** `extends = "base.toml"` (relative to the file) reads the base file
   first; tables are merged key by key and everything else is replaced. `name` and
-  `description` are not inherited.
+  `description` are not inherited. A scenario file (each file of the chain) is a regular
+  file of at most 1 MiB, and a chain has at most 64 files; a bad value is reported
+  against the file of the chain that sets it.
+- **Numbers are finite.** TOML's `nan` and `inf` are refused everywhere: in fields,
+  distribution tables, sweep grids and sample ranges.
 - **Mechanisms are off unless turned on.** Each mechanism table (`[broadcast]`,
   `[events]`, `[mandate]`, `[codesign]`, `[hybrids]`, `[champions]`, `[peer]`,
   `[activation]`, `[fatigue]`, `[erosion]`, `[shock]`) is absent by default, and then its

@@ -13,11 +13,13 @@ import networkx as nx
 import numpy as np
 
 from .agents import ACTIVE, ENROLLED, Clinician, HybridLeader, Manager
+from .checks import StaffOutline, check_staff_requirements, seed_count
 from .dynamics import (Approaches, Population, Push, Schedule, champion_approaches,
                        commit_week, decide_all, start_week)
 from .reference import ReferenceWeek
 from .rules import Terms, resonance
-from .scenario import CHANNELS, STATES, Scenario, ScenarioError, sample_attribute
+from .scenario import (CHANNELS, SEED_MAX, STATES, Scenario, require_scenario,
+                       sample_attribute, whole_number)
 from .world import STREAM_ATTRIBUTES, STREAM_WEEKLY, StaffWorld
 
 ATTRIBUTES = ("trust_in_management", "threshold", "alignment")
@@ -44,7 +46,8 @@ class CampaignModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, seed: int | None = None,
                  world: StaffWorld | None = None, clinician_agents: bool = True):
-        seed = scenario.seed if seed is None else int(seed)
+        scenario = require_scenario(scenario)
+        seed = scenario.seed if seed is None else whole_number(seed, "seed", 0, SEED_MAX)
         super().__init__(rng=seed)
         self.spec = scenario
         self.seed = seed
@@ -68,7 +71,7 @@ class CampaignModel(mesa.Model):
         champions = scenario.on("champions")
         relabels = champions is not None and champions.rule != "formal"
         self.graph = world.graph_to_relabel() if relabels else world.graph
-        self._check_staff()
+        check_staff_requirements(scenario, StaffOutline.of_graph(self.graph))
         self.population = self._build_population()
         self.approaches = Approaches(len(self.population))
         self._create_agents(clinician_agents or scenario.engine == "agents")
@@ -84,16 +87,6 @@ class CampaignModel(mesa.Model):
         self.datacollector.collect(self)
 
     # --- construction ----------------------------------------------------------------
-
-    def _check_staff(self) -> None:
-        roles = nx.get_node_attributes(self.graph, "role")
-        managerial = [m for m in ("broadcast", "events", "mandate") if self.spec.on(m)]
-        if managerial and "manager" not in roles.values():
-            raise ScenarioError(None, "staff.managers",
-                                f"{', '.join(managerial)} are run by managers: the staff "
-                                "needs at least 1 manager")
-        if not self.world.nodes:
-            raise ScenarioError(None, "staff", "the staff graph has no clinicians")
 
     def _build_population(self) -> Population:
         world, peer = self.world, self.spec.on("peer")
@@ -164,25 +157,15 @@ class CampaignModel(mesa.Model):
         champions = self.spec.on("champions")
         population = self.population
         if champions is None:
-            if self.spec.champions is None and self.spec.staff.champions > 0:
-                raise ScenarioError(None, "staff.champions", "champions need a [champions] table "
-                                    "(how they are chosen and act)")
             self.peer_weight = np.ones(len(population))
         else:
             if champions.rule != "formal":
                 wanted = self.spec.staff.champions
-                if wanted == 0:
-                    raise ScenarioError(None, "staff.champions",
-                                        "[champions] is on: give a number of champions > 0 "
-                                        "(or rule = \"formal\" with champion roles in the graph)")
                 chosen = self._ranked_clinicians(champions.rule, population.champion)[:wanted]
                 population.champion[chosen] = True
                 for i in chosen:
                     self.graph.nodes[population.nodes[i]]["role"] = "champion"
             index = np.flatnonzero(population.champion)
-            if len(index) == 0:
-                raise ScenarioError(None, "champions.rule", "rule = \"formal\" needs nodes with "
-                                    "role = \"champion\" in the staff graph file; none found")
             sigma = self.spec.codesign.share if self.spec.on("codesign") else 0.0
             population.enrol(index, 0, "seed", champions.ownership, 1.0 - sigma)
             self.peer_weight = np.where(population.champion, champions.weight, 1.0)
@@ -195,18 +178,11 @@ class CampaignModel(mesa.Model):
         seeding, population = self.spec.seeding, self.population
         if seeding.nodes:
             by_text = {str(node): i for i, node in enumerate(population.nodes)}
-            missing = [n for n in seeding.nodes if str(n) not in by_text]
-            if missing:
-                raise ScenarioError(None, "seeding.nodes",
-                                    f"not clinicians of the staff graph: {missing[:10]}")
             index = np.unique([by_text[str(n)] for n in seeding.nodes])
             index = index[population.state[index] < ENROLLED]  # champions are enrolled already
         else:
-            count = seeding.count or int(round(seeding.share * len(population)))
             enrolled = population.state >= ENROLLED
-            if count > int((~enrolled).sum()):
-                raise ScenarioError(None, "seeding", f"asks for {count} seeds but only "
-                                    f"{int((~enrolled).sum())} clinicians are not yet enrolled")
+            count = seed_count(self.spec, len(population))
             index = self._ranked_clinicians(seeding.rule, enrolled)[:count]
         sigma = self.spec.codesign.share if self.spec.on("codesign") else 0.0
         peer = self.spec.on("peer")

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .model import CampaignModel
 from .outcomes import summarise
-from .scenario import Scenario
+from .scenario import WEEKS_MAX, Scenario, require_scenario, whole_number
 
 
 @dataclass
@@ -51,9 +51,14 @@ def run(scenario: Scenario, seed: int | None = None, weeks: int | None = None) -
 
     Returns:
         RunResult with `.timeseries`, `.summary`, `.model` and `.enrolled_nodes()`.
+
+    Raises:
+        ScenarioError: `scenario` is not a Scenario, or `seed` (0 … 2³² − 1) or `weeks`
+            (1 … 1040) is not a whole number in its range — checked as the CLI checks them.
     """
+    scenario = require_scenario(scenario)
     if weeks is not None:
-        scenario = scenario.with_overrides(weeks=weeks)
+        scenario = scenario.with_overrides(weeks=whole_number(weeks, "weeks", 1, WEEKS_MAX))
     model = CampaignModel(scenario, seed=seed)
     while model.running:
         model.step()

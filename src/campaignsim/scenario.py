@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -40,6 +43,34 @@ class ScenarioError(Exception):
         super().__init__(": ".join(parts + [message]))
 
 
+#: Seeds are 0 … 2³² − 1 (numpy's SeedSequence entropy words); weeks 1 … 1040 (20 years);
+#: the most replications and worker processes the API and the CLI accept.
+SEED_MAX = 2**32 - 1
+WEEKS_MAX = 1040
+REPLICATIONS_MAX = 100_000
+WORKERS_MAX = 1024
+
+
+def whole_number(value: Any, name: str, low: int, high: int) -> int:
+    """`value` as an int if it is a whole number in [low, high], else a ScenarioError.
+
+    The API's and the CLI's one check of integer arguments (seed, weeks, workers, ...):
+    a bool, a float (1.7 would silently become 1) or a string is refused, not coerced.
+
+    Examples:
+        >>> whole_number(7, "seed", 0, SEED_MAX)
+        7
+        >>> whole_number(True, "seed", 0, SEED_MAX)
+        Traceback (most recent call last):
+        ...
+        campaignsim.scenario.ScenarioError: seed: must be a whole number from 0 to 4294967295 (got True)
+    """
+    if isinstance(value, bool) or not hasattr(value, "__index__") or not low <= value <= high:
+        raise ScenarioError(None, name, f"must be a whole number from {low} to {high} "
+                            f"(got {value!r})")
+    return int(value)
+
+
 def _field(default: Any, description: str, unit: str = "", **constraints: Any) -> Any:
     """A schema field with its meaning and unit kept for docs/scenarios.md."""
     return Field(default, description=description, json_schema_extra={"unit": unit}, **constraints)
@@ -50,7 +81,8 @@ class Strict(BaseModel):
 
     # strict: a TOML value of the wrong type (weeks = "10", managers = true) is an error,
     # not silently coerced; integers are still accepted where a float is expected.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # TOML has nan and inf; no field means either (they would spread NaN through the run).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 # --- distributions for clinician attributes ----------------------------------------
@@ -142,7 +174,8 @@ class Staff(Strict):
         "relative to the scenario file", "path")
     nodes: str | None = _field(
         None, "node CSV (id,role,department,profession[,threshold,trust_in_management]) "
-        "for a CSV edge list; relative to the scenario file", "path")
+        "for a CSV edge list, listing every node of the edge list once (isolated nodes "
+        "may be added); relative to the scenario file", "path")
     departments: int = _field(12, "number of departments", "departments", ge=1, le=1000)
     clinicians_per_department: DepartmentSize | list[DepartmentSize] = _field(
         80, "clinicians in each department: one number, or a list with one per department "
@@ -568,6 +601,9 @@ class Sweep(Strict):
                 continue
             if not values:
                 problems.append(f"{path!r} has an empty list of values")
+            elif any(isinstance(v, float) and not math.isfinite(v) for v in values):
+                problems.append(f"{path!r} has a value that is not a finite number (nan or "
+                                "inf); give finite numbers")
         if problems:
             raise ValueError("; ".join(problems))
         return grid
@@ -588,8 +624,8 @@ class Scenario(Strict):
                        "results folder", "",
                        pattern=r"^[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*$", max_length=100)
     description: str = _field("", "what the scenario asks")
-    seed: int = _field(0, "seed of the model's random generator", "", ge=0, le=2**32 - 1)
-    weeks: int = _field(52, "weeks simulated (one step = one week)", "weeks", ge=1, le=1040)
+    seed: int = _field(0, "seed of the model's random generator", "", ge=0, le=SEED_MAX)
+    weeks: int = _field(52, "weeks simulated (one step = one week)", "weeks", ge=1, le=WEEKS_MAX)
     engine: Literal["vectorised", "agents"] = _field(
         "vectorised", "vectorised: all clinicians in one array step (fast); agents: each "
         "clinician decides in its own Mesa step (the readable reference; same results)")
@@ -652,45 +688,114 @@ def _merge(base: dict, override: dict) -> dict:
     return merged
 
 
-def _read_toml(path: Path) -> dict:
+#: Largest scenario file read (a scenario is a few kB; this stops /dev/zero-like inputs).
+MAX_SCENARIO_BYTES = 1 << 20
+#: Longest chain of `extends` followed (a real chain has two or three files).
+MAX_EXTENDS_DEPTH = 64
+
+
+def _read_toml(path: Path, referrer: Path | None = None) -> dict:
+    """Parse one scenario file, refusing anything but a regular file of at most 1 MiB.
+
+    A file that cannot be opened is blamed on the file whose `extends` names it
+    (`a.toml: extends: b.toml: file not found`); a problem inside a file on that file.
+    The type is checked with stat before opening: opening a FIFO would block forever.
+    """
+    def unreadable(problem: str) -> ScenarioError:
+        if referrer is None:
+            return ScenarioError(path, None, problem)
+        return ScenarioError(referrer, "extends", f"{path}: {problem}")
+
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ScenarioError(path, None, "file not found") from None
-    except IsADirectoryError:
-        raise ScenarioError(path, None, "is a directory, not a scenario file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(path, None, f"malformed TOML: {err}") from None
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise unreadable("file not found") from None
+    except OSError as err:
+        raise unreadable(f"cannot read it: {err.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise unreadable("is a directory, not a scenario file")
+    if not stat.S_ISREG(info.st_mode):
+        raise unreadable("is not a regular file (a device, pipe or socket); a scenario is a "
+                         "TOML file")
+    too_big = unreadable(f"is larger than {MAX_SCENARIO_BYTES // 1024} KiB; a scenario file "
+                         "is a small TOML file")
+    if info.st_size > MAX_SCENARIO_BYTES:
+        raise too_big
+    try:
+        with open(path, "rb") as handle:
+            content = handle.read(MAX_SCENARIO_BYTES + 1)
+    except OSError as err:
+        raise unreadable(f"cannot read it: {err.strerror}") from None
+    if len(content) > MAX_SCENARIO_BYTES:  # it grew after the stat
+        raise too_big
+    try:
+        return tomllib.loads(content.decode("utf-8"))
     except UnicodeDecodeError:
         raise ScenarioError(path, None, "not a UTF-8 text file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(path, None, f"malformed TOML: {err}") from None
 
 
-def read_scenario_data(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
-    """The raw, merged data of a scenario file after following `extends`.
+def _extends_chain(path: Path) -> list[tuple[Path, dict]]:
+    """The file and each file it extends, in order (child first), each parsed once.
+
+    A loop, not recursion: a deep chain ends with a message, never a RecursionError.
+    """
+    chain: list[tuple[Path, dict]] = []
+    seen: list[Path] = []
+    referrer = None
+    while True:
+        resolved = path.resolve()
+        if resolved in seen:
+            cycle = " -> ".join(p.name for p in (*seen, resolved))
+            raise ScenarioError(referrer, "extends", f"cycle of extends: {cycle}")
+        if len(chain) == MAX_EXTENDS_DEPTH:
+            raise ScenarioError(referrer, "extends", f"more than {MAX_EXTENDS_DEPTH} files "
+                                f"in the chain of extends starting at {chain[0][0]}")
+        data = _read_toml(path, referrer)
+        staff = data.get("staff")
+        for key in ("graph", "nodes"):
+            if isinstance(staff, dict) and isinstance(staff.get(key), str):
+                staff[key] = str((path.parent / staff[key]).resolve())
+        parent = data.pop("extends", None)
+        chain.append((path, data))
+        seen.append(resolved)
+        if parent is None:
+            return chain
+        if not isinstance(parent, str) or not parent:
+            raise ScenarioError(path, "extends", "must be a file name (a non-empty string)")
+        referrer, path = path, path.parent / parent
+
+
+def _leaf_paths(data: dict, prefix: tuple = ()):
+    """Every key path of nested tables, tables included: ("staff",), ("staff", "managers")."""
+    for key, value in data.items():
+        yield (*prefix, key)
+        if isinstance(value, dict):
+            yield from _leaf_paths(value, (*prefix, key))
+
+
+def read_scenario_sources(path: str | Path) -> tuple[dict, dict[tuple, Path]]:
+    """The merged data of a scenario file after `extends`, and which file set each key.
 
     Relative paths inside a file (`extends`, `staff.graph`, `staff.nodes`) are made
-    relative to the file that names them.
+    relative to the file that names them. A parent's name and description are not
+    inherited.
     """
-    path = Path(path)
-    resolved = path.resolve()
-    if resolved in _chain:
-        cycle = " -> ".join(str(p.name) for p in (*_chain, resolved))
-        raise ScenarioError(path, "extends", f"cycle of extends: {cycle}")
-    data = _read_toml(path)
-    for key in ("graph", "nodes"):
-        staff = data.get("staff")
-        if isinstance(staff, dict) and isinstance(staff.get(key), str):
-            staff[key] = str((path.parent / staff[key]).resolve())
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    if not isinstance(parent, str):
-        raise ScenarioError(path, "extends", "must be a file name (a string)")
-    base = read_scenario_data(path.parent / parent, (*_chain, resolved))
-    base.pop("name", None)
-    base.pop("description", None)
-    return _merge(base, data)
+    chain = _extends_chain(Path(path))
+    merged: dict = {}
+    origins: dict[tuple, Path] = {}
+    for depth, (source, data) in reversed(list(enumerate(chain))):
+        if depth > 0:
+            data = {k: v for k, v in data.items() if k not in ("name", "description")}
+        merged = _merge(merged, data)
+        origins.update((key, source) for key in _leaf_paths(data))
+    return merged, origins
+
+
+def read_scenario_data(path: str | Path) -> dict:
+    """The raw, merged data of a scenario file after following `extends`."""
+    return read_scenario_sources(path)[0]
 
 
 def _allowed_keys(loc: tuple) -> list[str]:
@@ -708,8 +813,8 @@ def _allowed_keys(loc: tuple) -> list[str]:
     return sorted(getattr(model, "model_fields", {}))
 
 
-def _describe(error: dict) -> tuple[str, str]:
-    """(field path, message) for one pydantic error, in the user's terms."""
+def _describe(error: dict) -> tuple[tuple, str, str]:
+    """(location, field path, message) for one pydantic error, in the user's terms."""
     loc = tuple(p for p in error["loc"] if p not in ("normal", "beta", "uniform", "float",
                                                       "int", "list[int]", "constrained-float",
                                                       "constrained-int",
@@ -723,28 +828,56 @@ def _describe(error: dict) -> tuple[str, str]:
         message = error["msg"].removeprefix("Value error, ")
         if "input" in error and not isinstance(error["input"], (dict, list)):
             message += f" (got {error['input']!r})"
-    return field, message
+    return loc, field, message
 
 
-def validate_scenario(data: dict, source: str | Path | None = None) -> Scenario:
-    """Validate raw scenario data; raise ScenarioError naming every bad field."""
+def _origin(loc: tuple, origins: dict[tuple, Path], default):
+    """The file that set the value at `loc` (the deepest key of it that a file set)."""
+    for length in range(len(loc), 0, -1):
+        if loc[:length] in origins:
+            return origins[loc[:length]]
+    return default
+
+
+def validate_scenario(data: dict, source: str | Path | None = None,
+                      origins: dict[tuple, Path] | None = None) -> Scenario:
+    """Validate raw scenario data; raise ScenarioError naming every bad field.
+
+    With `origins` (from `read_scenario_sources`), a bad value is blamed on the file of
+    the extends chain that set it, not on the file that extends it.
+    """
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        seen: dict[str, str] = {}
+        seen: dict[str, tuple] = {}
         errors = err.errors()
         # A field taking a number or a table/list (a distribution, a list of sizes) fails in
         # every branch of its union; "should be a valid number" says nothing about a table.
         specific = [e for e in errors if not (e["type"] in ("float_type", "int_type")
                                               and isinstance(e.get("input"), (dict, list)))]
         for error in specific or errors:
-            field, message = _describe(error)
-            seen.setdefault(field, message)
-        lines = [f"{field}: {message}" for field, message in seen.items()]
-        first_field, first_message = next(iter(seen.items()))
-        if len(lines) == 1:
-            raise ScenarioError(source, first_field, first_message) from None
-        raise ScenarioError(source, None, "invalid fields:\n  " + "\n  ".join(lines)) from None
+            loc, field, message = _describe(error)
+            seen.setdefault(field, (message, _origin(loc, origins or {}, source)))
+        files = {file for _, file in seen.values()}
+        if len(seen) == 1:
+            field, (message, file) = next(iter(seen.items()))
+            raise ScenarioError(file, field, message) from None
+        if len(files) == 1:
+            lines = [f"{field}: {message}" for field, (message, _) in seen.items()]
+            raise ScenarioError(files.pop(), None,
+                                "invalid fields:\n  " + "\n  ".join(lines)) from None
+        lines = [": ".join(str(p) for p in (file, field, message) if p)
+                 for field, (message, file) in seen.items()]
+        raise ScenarioError(None, None, "invalid fields:\n  " + "\n  ".join(lines)) from None
+
+
+def require_scenario(value: Any) -> Scenario:
+    """`value` if it is a validated Scenario; else a ScenarioError saying how to get one
+    (the API's check, so that `campaignsim.run(None)` is a message, not an AttributeError)."""
+    if not isinstance(value, Scenario):
+        raise ScenarioError(None, "scenario", "must be a Scenario (from load_scenario or "
+                            f"validate_scenario), not {type(value).__name__}")
+    return value
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -757,9 +890,10 @@ def load_scenario(path: str | Path) -> Scenario:
         The validated Scenario; its name defaults to the file's stem.
 
     Raises:
-        ScenarioError: with the file, the field path and what is allowed.
+        ScenarioError: with the file (the one of the extends chain at fault), the field
+            path and what is allowed.
     """
     path = Path(path)
-    data = read_scenario_data(path)
+    data, origins = read_scenario_sources(path)
     data.setdefault("name", path.stem)
-    return validate_scenario(data, path)
+    return validate_scenario(data, path, origins)
