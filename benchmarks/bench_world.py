@@ -5,8 +5,9 @@
 
 Prints (never asserts) against the targets of issue 12:
 
-- build at 10,000 and 100,000 staff (the world alone, and a whole `CampaignModel` as
-  `campaignsim.run` builds it: no Clinician agents, no networkx graph), best of 3;
+- build at 10,000 and 100,000 staff (the world alone, a whole `CampaignModel` as
+  `campaignsim.run` builds it: no Clinician agents, no networkx graph, and a model on an
+  already built world, as a sweep's design point), best of 3;
 - a 1,000,000-staff hospital (1,000 departments of 1,000, mean degree ≈ 20: 15 within
   the department, 5 across) built and run for 52 weeks in a FRESH child process, which
   reads its own peak memory (VmHWM of /proc/self/status) at its end;
@@ -88,14 +89,19 @@ def child(code: str, args: list[str], pythonpath: Path) -> list[float]:
 
 
 def builds(sizes: list[int], repeats: int) -> None:
-    print(f"{'N':>8} {'world ms':>9} {'model ms':>9} {'target ms':>9} {'model/target':>12}")
+    """World alone, whole model, and a model on an already built world (a sweep's point)."""
+    print(f"{'N':>8} {'world ms':>9} {'model ms':>9} {'target ms':>9} {'model/target':>12} "
+          f"{'on a built world ms':>19}")
     for size in sizes:
         scenario = scenario_of_size(size, 52)
         world = best_of(repeats, lambda: StaffWorld.build(scenario.staff, 1))
         model = best_of(repeats, lambda: CampaignModel(scenario, seed=1, clinician_agents=False))
+        built = StaffWorld.build(scenario.staff, 1)
+        shared = best_of(repeats, lambda: CampaignModel(scenario, seed=1, world=built,
+                                                        clinician_agents=False))
         target = 0.05 if size <= 10_000 else 0.5
         print(f"{size:>8,} {world * 1e3:>9.1f} {model * 1e3:>9.1f} {target * 1e3:>9.0f} "
-              f"{model / target:>12.2f}", flush=True)
+              f"{model / target:>12.2f} {shared * 1e3:>19.1f}", flush=True)
 
 
 def million() -> None:
