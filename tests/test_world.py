@@ -18,7 +18,7 @@ from campaignsim.generator import GeneratedStaff, bernoulli_indices, triangle_pa
 from campaignsim.model import CampaignModel
 from campaignsim.scenario import Staff, load_scenario
 from campaignsim.world import StaffWorld
-from conftest import BASELINE, ROOT, scenario, staff, write
+from conftest import BASELINE, ROOT, scenario, write
 
 
 # --- the sampler ---------------------------------------------------------------------
@@ -104,7 +104,8 @@ def test_homophily_holds_across_departments():
     same_pairs = sum((c * c - (by_department[:, p] ** 2).sum()) // 2
                      for p, c in enumerate(per_profession))
     all_pairs = (4000 * 4000 - (by_department.sum(axis=1) ** 2).sum()) // 2
-    ratio = ((len(generated.ties) - same_ties) / (all_pairs - same_pairs)) / (same_ties / same_pairs)
+    cross_probability = (len(generated.ties) - same_ties) / (all_pairs - same_pairs)
+    ratio = cross_probability / (same_ties / same_pairs)
     assert ratio == pytest.approx(0.2, rel=0.25)
 
 
