@@ -72,8 +72,11 @@ def test_run_returns_a_mesa_model_and_timeseries():
 def test_clinician_agents_read_the_arrays():
     s = scenario(weeks=4, staff=staff(30, managers=1), broadcast={"intensity": 0.4},
                  clinicians={"trust_in_management": 1.0})
-    model = run(s, seed=2).model
+    model = CampaignModel(s, seed=2)  # `run` builds no clinician agents: a user's model has
+    while model.running:
+        model.step()
     population = model.population
+    assert len(model.agents_by_type[Clinician]) == 30
     for agent in model.agents_by_type[Clinician]:
         i = agent.index
         assert agent.node == population.nodes[i]

@@ -10,11 +10,15 @@ The estimate is a sum of measured costs (benchmarks/bench_memory.py checks it ag
 peak of real runs; it is within a factor of 2 at 10,000 and 100,000 staff):
 
 * the interpreter with numpy, scipy, pandas, networkx, Mesa and matplotlib loaded;
-* per clinician: the networkx node, the Mesa `Clinician` agent and the model's arrays;
-* per tie: networkx's two adjacency entries (most of it), the sparse matrix, and the
-  arrays the generator samples them in. Ties are the expected number from the densities
-  and department sizes (plus each hybrid's ties to its department and the managers'), or
-  for a graph file, its lines (CSV) or `<edge` elements (GraphML), counted in one pass;
+* per clinician: the model's arrays (a run builds no networkx graph and no Mesa
+  `Clinician` agents: see world.py);
+* per tie: the sparse matrix's two entries and, at the peak of the build, the arrays the
+  generator samples them in and the sparse matrix is assembled from. Ties are the
+  expected number from the densities and department sizes (plus each hybrid's ties to its
+  department and the managers', which cost little: the world keeps them as counts), or
+  for a graph file, its lines (CSV) or `<edge` elements (GraphML), counted in one pass.
+  A loaded graph is held as networkx as well, so its ties are counted at the cost
+  calibrated when every run held one (BYTES_PER_LOADED_TIE);
 * per cell of the weekly time series (weeks + 1 rows × a column per state and role,
   profession and department): the records, the DataFrame and its CSV text. Wide tables
   cost more per cell (pandas consolidates and formats them in blocks).
@@ -31,9 +35,10 @@ from .scenario import CHANNELS, PROFESSIONS, STATES, Scenario, ScenarioError, St
 
 #: Measured with benchmarks/bench_memory.py (Python 3.11, Mesa 3.3, numpy 2): see
 #: docs/reliability.md ("Memory budget") for the numbers.
-BASE_BYTES = 210 * 1024**2
-BYTES_PER_CLINICIAN = 1_200
-BYTES_PER_TIE = 320
+BASE_BYTES = 195 * 1024**2
+BYTES_PER_CLINICIAN = 200
+BYTES_PER_TIE = 60
+BYTES_PER_LOADED_TIE = 320  # networkx's two adjacency entries and the sparse matrix
 BYTES_PER_CELL = 50
 BYTES_PER_CELL_PER_COLUMN = 0.025
 #: A loaded graph's departments are not known without parsing it; this many are assumed.
@@ -132,14 +137,14 @@ def estimate_run(scenario: Scenario) -> Estimate:
     staff = scenario.staff
     if staff.graph:
         clinicians, ties = _loaded_sizes(staff)
-        departments = LOADED_DEPARTMENTS
+        departments, per_tie = LOADED_DEPARTMENTS, BYTES_PER_LOADED_TIE
     else:
         clinicians, ties = _generated_sizes(staff)
-        departments = staff.departments
+        departments, per_tie = staff.departments, BYTES_PER_TIE
     columns = (len(STATES) * (1 + 2 + len(PROFESSIONS) + departments) + 2
                + len(CHANNELS) + 4)
     cells = (scenario.weeks + 1) * columns
-    total = (BASE_BYTES + clinicians * BYTES_PER_CLINICIAN + ties * BYTES_PER_TIE
+    total = (BASE_BYTES + clinicians * BYTES_PER_CLINICIAN + ties * per_tie
              + cells * (BYTES_PER_CELL + BYTES_PER_CELL_PER_COLUMN * columns))
     return Estimate(clinicians=int(clinicians), ties=int(round(ties)), weeks=scenario.weeks,
                     columns=columns, bytes=int(total))

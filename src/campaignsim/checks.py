@@ -34,6 +34,12 @@ class StaffOutline:
                    formal_champions=sum(r == "champion" for r in roles.values()))
 
     @classmethod
+    def of_world(cls, world) -> "StaffOutline":
+        """The outline of a built staff world (its arrays: no graph is built)."""
+        return cls(clinician_ids=world.nodes, managers=len(world.manager_nodes),
+                   formal_champions=int(world.champion.sum()))
+
+    @classmethod
     def of_scenario(cls, scenario: Scenario) -> "StaffOutline":
         """The outline of the scenario's staff without generating it: a generated staff has
         clinicians 0 … n − 1 (see staff.generate_staff_graph); a graph file is loaded."""

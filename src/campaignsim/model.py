@@ -34,12 +34,16 @@ class CampaignModel(mesa.Model):
             from the generator it seeds.
         world: the staff graph and clinician structure for this `[staff]` and seed, if
             already built (a sweep shares one across design points); built if None.
-        clinician_agents: create a Mesa `Clinician` agent per clinician (default). The
-            vectorised engine does not need them; a sweep skips them for speed.
+        clinician_agents: create a Mesa `Clinician` agent per clinician (default), so that
+            `model.agents` holds every clinician beside the hybrids and managers. The
+            vectorised engine does not need them and batch work (`run`, sweeps) skips them
+            (`model.agents` then holds the hybrids and managers only); the reference engine
+            (`engine = "agents"`) always creates them.
 
     Attributes:
         spec: the scenario.
-        graph: the staff graph (networkx), node attributes role/department/profession.
+        graph: the staff graph (networkx), node attributes role/department/profession,
+            champions chosen by a rule included; built on first access (a run never needs it).
         population: the clinicians' arrays (state, ownership, ...).
         records: per-week counts (see `campaignsim.outcomes`).
     """
@@ -68,10 +72,8 @@ class CampaignModel(mesa.Model):
         elif world.staff != scenario.staff or world.seed != seed:
             raise ValueError("the world was built for another [staff] table or seed")
         self.world = world
-        champions = scenario.on("champions")
-        relabels = champions is not None and champions.rule != "formal"
-        self.graph = world.graph_to_relabel() if relabels else world.graph
-        check_staff_requirements(scenario, StaffOutline.of_graph(self.graph))
+        self._graph = None  # the networkx view, built on first access of `graph`
+        check_staff_requirements(scenario, StaffOutline.of_world(world))
         self.population = self._build_population()
         self.approaches = Approaches(len(self.population))
         self._create_agents(clinician_agents or scenario.engine == "agents")
@@ -113,18 +115,15 @@ class CampaignModel(mesa.Model):
         return values
 
     def _create_agents(self, clinician_agents: bool = True) -> None:
-        graph = self.graph
-        managers = [n for n, r in graph.nodes(data="role") if r == "manager"]
-        for i, node in enumerate(managers):
+        world = self.world
+        for i, node in enumerate(world.manager_nodes):
             Manager(self, node, lead=i == 0)
-        hybrids = [n for n, r in graph.nodes(data="role") if r == "hybrid"]
         settings = self.spec.on("hybrids")
         alignments = sample_attribute(
-            settings.alignment if settings else 0.0, len(hybrids),
+            settings.alignment if settings else 0.0, len(world.hybrid_nodes),
             np.random.default_rng([self.seed, STREAM_ATTRIBUTES, ATTRIBUTES.index("alignment")]))
-        code = {d: i for i, d in enumerate(self.population.department_names)}
-        for node, alignment in zip(hybrids, alignments):
-            department = code.get(graph.nodes[node]["department"], -1)
+        for node, department, alignment in zip(world.hybrid_nodes,
+                                               world.hybrid_department.tolist(), alignments):
             HybridLeader(self, node, department, alignment, settings)
         if clinician_agents:  # a sweep of the vectorised engine needs no clinician objects
             for index in range(len(self.population)):
@@ -163,8 +162,6 @@ class CampaignModel(mesa.Model):
                 wanted = self.spec.staff.champions
                 chosen = self._ranked_clinicians(champions.rule, population.champion)[:wanted]
                 population.champion[chosen] = True
-                for i in chosen:
-                    self.graph.nodes[population.nodes[i]]["role"] = "champion"
             index = np.flatnonzero(population.champion)
             sigma = self.spec.codesign.share if self.spec.on("codesign") else 0.0
             population.enrol(index, 0, "seed", champions.ownership, 1.0 - sigma)
@@ -187,6 +184,19 @@ class CampaignModel(mesa.Model):
         sigma = self.spec.codesign.share if self.spec.on("codesign") else 0.0
         peer = self.spec.on("peer")
         population.enrol(index, 0, "seed", peer.ownership if peer else 0.6, 1.0 - sigma)
+
+    @property
+    def graph(self) -> nx.Graph:
+        """The staff graph with this model's champions (built on first access)."""
+        if self._graph is None:
+            chosen = np.flatnonzero(self.population.champion & ~self.world.champion)
+            if len(chosen) == 0:
+                self._graph = self.world.graph
+            else:  # champions chosen by a rule: their role changes in this model's view
+                self._graph = self.world.graph_to_relabel()
+                for i in chosen:
+                    self._graph.nodes[self.population.nodes[i]]["role"] = "champion"
+        return self._graph
 
     # --- the week --------------------------------------------------------------------
 

@@ -51,6 +51,8 @@ def run(scenario: Scenario, seed: int | None = None, weeks: int | None = None) -
 
     Returns:
         RunResult with `.timeseries`, `.summary`, `.model` and `.enrolled_nodes()`.
+        The model has no Mesa `Clinician` agents (its clinicians are the arrays of
+        `model.population`; `model.agents` holds the hybrids and managers).
 
     Raises:
         ScenarioError: `scenario` is not a Scenario, or `seed` (0 … 2³² − 1) or `weeks`
@@ -59,7 +61,7 @@ def run(scenario: Scenario, seed: int | None = None, weeks: int | None = None) -
     scenario = require_scenario(scenario)
     if weeks is not None:
         scenario = scenario.with_overrides(weeks=whole_number(weeks, "weeks", 1, WEEKS_MAX))
-    model = CampaignModel(scenario, seed=seed)
+    model = CampaignModel(scenario, seed=seed, clinician_agents=False)
     while model.running:
         model.step()
     return RunResult(model=model, summary=summarise(model))

@@ -1,9 +1,9 @@
 """The staff graph: departments, professions, roles and the ties between them.
 
 A staff graph is a plain networkx graph whose nodes carry `role` (clinician, champion,
-hybrid, manager), `department` and `profession`. It is generated from `[staff]` — with
-clinician ties sampled block by block in numpy, because networkx's stochastic block model
-is far too slow at hospital scale — or loaded from GraphML or a CSV edge list.
+hybrid, manager), `department` and `profession`. It is loaded from GraphML or a CSV edge
+list, or generated from `[staff]` (as arrays, see `generator`; the graph is built from
+them only on request).
 """
 
 from __future__ import annotations
@@ -16,102 +16,19 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from .scenario import PROFESSIONS, ScenarioError, Staff
+from .generator import GeneratedStaff
+from .scenario import ScenarioError, Staff
 
 ROLES = ("clinician", "champion", "hybrid", "manager")
 
 
-def _sample_pairs(n_pairs: int, probability: float, rng: np.random.Generator) -> np.ndarray:
-    """Indices of the pairs that get a tie: each of `n_pairs` independently with `probability`."""
-    if n_pairs == 0 or probability <= 0:
-        return np.empty(0, dtype=np.int64)
-    if probability >= 1:
-        return np.arange(n_pairs, dtype=np.int64)
-    count = rng.binomial(n_pairs, probability)
-    return np.sort(rng.choice(n_pairs, size=count, replace=False))
-
-
-def _triangle_pairs(index: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Map indices of the upper triangle of an n × n matrix (row-major) to (row, column)."""
-    # Rows start at k(i) = i n − i (i + 1) / 2; invert in float then correct rounding.
-    total = n * (n - 1) // 2
-    remaining = total - 1 - index
-    back = np.floor((np.sqrt(8 * remaining.astype(np.float64) + 1) - 1) / 2).astype(np.int64)
-    back += ((back + 1) * (back + 2) // 2 <= remaining)
-    back -= (back * (back + 1) // 2 > remaining)
-    row = n - 2 - back
-    start = row * n - row * (row + 1) // 2
-    column = index - start + row + 1
-    return row, column
-
-
-def _homophily_factors(shares: np.ndarray, homophily: float) -> tuple[float, float]:
-    """Multipliers for same- and cross-profession tie probabilities that keep the mean.
-
-    With same-profession pairs a share S = Σ s² of all pairs, a cross-profession tie is
-    (1 − h) times as likely as a same-profession one, and both are scaled so that the
-    expected number of ties is what the density alone gives (a modelling choice: silos
-    rewire ties rather than remove them).
-    """
-    same = float(np.sum(shares ** 2))
-    scale = 1.0 / (same + (1.0 - same) * (1.0 - homophily))
-    return scale, scale * (1.0 - homophily)
-
-
-def _clinician_groups(staff: Staff):
-    """Department and profession of each generated clinician, grouped contiguously."""
-    sizes = staff.clinicians_per_department
-    if isinstance(sizes, int):
-        sizes = [sizes] * staff.departments
-    shares = np.array([getattr(staff.professions, p) for p in PROFESSIONS])
-    departments, professions = [], []
-    for dept, size in enumerate(sizes):
-        # Largest-remainder rounding so each department's mix matches the shares.
-        exact = shares * size
-        counts = np.floor(exact).astype(int)
-        order = np.argsort(-(exact - counts), kind="stable")
-        counts[order[: size - counts.sum()]] += 1
-        for prof, count in enumerate(counts):
-            departments.extend([dept] * count)
-            professions.extend([prof] * count)
-    return np.array(departments, dtype=np.int64), np.array(professions, dtype=np.int64), shares
-
-
-def clinician_ties(departments: np.ndarray, professions: np.ndarray, staff: Staff,
-                   shares: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Sample clinician–clinician ties block by block; returns an (m, 2) edge array.
-
-    Clinicians must be sorted so that each (department, profession) group is contiguous.
-    """
-    same_factor, cross_factor = _homophily_factors(shares, staff.profession_homophily)
-    group_key = departments * len(PROFESSIONS) + professions
-    starts = np.flatnonzero(np.r_[True, group_key[1:] != group_key[:-1]])
-    ends = np.r_[starts[1:], len(group_key)]
-    group_dept, group_prof = departments[starts], professions[starts]
-    edges = []
-    for a in range(len(starts)):
-        for b in range(a, len(starts)):
-            base = (staff.within_department_density if group_dept[a] == group_dept[b]
-                    else staff.between_department_density)
-            factor = same_factor if group_prof[a] == group_prof[b] else cross_factor
-            probability = min(1.0, base * factor)
-            size_a, size_b = ends[a] - starts[a], ends[b] - starts[b]
-            if a == b:
-                chosen = _sample_pairs(size_a * (size_a - 1) // 2, probability, rng)
-                rows, cols = _triangle_pairs(chosen, size_a)
-            else:
-                chosen = _sample_pairs(size_a * size_b, probability, rng)
-                rows, cols = np.divmod(chosen, size_b)
-            edges.append(np.column_stack([rows + starts[a], cols + starts[b]]))
-    return np.concatenate(edges) if edges else np.empty((0, 2), dtype=np.int64)
-
-
 def generate_staff_graph(staff: Staff, rng: np.random.Generator) -> nx.Graph:
-    """Generate a hospital staff graph from `[staff]`.
+    """Generate a hospital staff graph from `[staff]` (see `generator.GeneratedStaff`).
 
     Clinicians come first (ids 0 … n − 1, by department and profession), then hybrids,
     then managers. Each hybrid is tied to every clinician of its department and to every
-    manager; managers are tied to each other.
+    manager; managers are tied to each other. A model never builds this graph unless asked
+    (`StaffWorld.graph`): it works on the generated arrays.
 
     Examples:
         >>> import numpy as np
@@ -121,31 +38,7 @@ def generate_staff_graph(staff: Staff, rng: np.random.Generator) -> nx.Graph:
         >>> g.number_of_nodes(), g.number_of_edges()
         (5, 10)
     """
-    departments, professions, shares = _clinician_groups(staff)
-    ties = clinician_ties(departments, professions, staff, shares, rng)
-    n = len(departments)
-    graph = nx.Graph()
-    graph.add_nodes_from(
-        (i, {"role": "clinician", "department": int(departments[i]),
-             "profession": PROFESSIONS[professions[i]]})
-        for i in range(n))
-    graph.add_edges_from(ties.tolist())
-    graph.graph["_clinician_ties"] = ties  # the model builds its adjacency from these and drops them
-    next_id = n
-    managers = list(range(n + staff.departments * staff.hybrids_per_department,
-                          n + staff.departments * staff.hybrids_per_department + staff.managers))
-    for dept in range(staff.departments):
-        members = np.flatnonzero(departments == dept).tolist()
-        for _ in range(staff.hybrids_per_department):
-            graph.add_node(next_id, role="hybrid", department=dept, profession="doctor")
-            graph.add_edges_from((next_id, member) for member in members)
-            next_id += 1
-    hybrids = list(range(n, next_id))
-    for manager in managers:
-        graph.add_node(manager, role="manager", department=-1, profession="manager")
-        graph.add_edges_from((manager, hybrid) for hybrid in hybrids)
-    graph.add_edges_from((a, b) for i, a in enumerate(managers) for b in managers[i + 1:])
-    return graph
+    return GeneratedStaff.generate(staff, rng).to_graph()
 
 
 def _node_id(text: str, numeric: bool):
@@ -323,9 +216,3 @@ def _normalise_attributes(graph: nx.Graph, source: Path) -> None:
                                         f"must be a number in [0, 1] (got {attributes[key]!r})")
                 attributes[key] = value
 
-
-def build_staff_graph(staff: Staff, rng: np.random.Generator) -> nx.Graph:
-    """The scenario's staff graph: loaded if `staff.graph` is set, else generated."""
-    if staff.graph:
-        return load_staff_graph(staff.graph, staff.nodes)
-    return generate_staff_graph(staff, rng)

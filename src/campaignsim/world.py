@@ -1,24 +1,29 @@
-"""The staff world: a staff graph and the clinicians' fixed structure derived from it.
+"""The staff world: the clinicians' fixed structure as arrays, and the graph on request.
 
-A world depends only on the scenario's `[staff]` table and the seed: the graph (built
-with the seed's graph stream, or loaded), the clinicians in graph order, their
-departments and professions, the sparse adjacency between them, and any attributes a
-graph file gives. Every model of that staff and seed has the same world, so a sweep
-builds it once per replicate and hands it to every design point
-(`CampaignModel(scenario, seed, world=...)`) — building a 10,000-staff hospital costs
-several times running it for a year.
+A world depends only on the scenario's `[staff]` table and the seed: the clinicians (graph
+node ids, in graph order), their departments and professions as integer codes, the sparse
+adjacency between them, the hybrids and managers, and any attributes a graph file gives.
+A generated staff goes straight from the seed's graph stream into these arrays; a loaded
+graph file is converted to them once. The networkx graph is a view built on first access
+of `world.graph` (for GraphML export, the teaching page, a user's analysis), never in a run
+that does not ask for it. Every model of that staff and seed has the same world, so a
+sweep builds it once per replicate and hands it to every design point
+(`CampaignModel(scenario, seed, world=...)`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from .scenario import Staff
-from .staff import NODE_ATTRIBUTES, build_staff_graph
+from .generator import GeneratedStaff
+from .scenario import PROFESSIONS, Staff
+from .staff import NODE_ATTRIBUTES, load_staff_graph
 
 #: Streams derived from the seed (see CampaignModel): the graph, clinician attributes,
 #: the weekly draws.
@@ -26,14 +31,13 @@ STREAM_GRAPH, STREAM_ATTRIBUTES, STREAM_WEEKLY = 1, 2, 3
 CLINICIAN_ROLES = ("clinician", "champion")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StaffWorld:
-    """A staff graph and its clinician structure (shared, never changed by a model)."""
+    """A staff's clinician structure (shared, never changed by a model)."""
 
     staff: Staff
     seed: int
-    graph: nx.Graph
-    nodes: list                       # clinician node ids, in graph order
+    nodes: Sequence                   # clinician node ids, in graph order (a range if generated)
     department: np.ndarray            # int codes into department_names
     department_names: list
     profession: np.ndarray            # int codes into profession_names
@@ -42,12 +46,47 @@ class StaffWorld:
     adjacency: sp.csr_matrix          # clinician–clinician ties, symmetric 0/1, sorted rows
     department_members: list          # clinician indices of each department
     given: dict                       # attribute -> (indices, values) given by a graph file
+    hybrid_nodes: list                # node ids of the hybrids, in graph order
+    hybrid_department: np.ndarray     # their department codes (−1: no clinicians there)
+    manager_nodes: list               # node ids of the managers, in graph order
+    source: GeneratedStaff | nx.Graph = field(repr=False)  # what `graph` is built from
 
     @classmethod
     def build(cls, staff: Staff, seed: int) -> "StaffWorld":
-        """Generate (with the seed's graph stream) or load the staff graph, and index it."""
-        graph = build_staff_graph(staff, np.random.default_rng([seed, STREAM_GRAPH]))
-        nodes = [n for n, r in graph.nodes(data="role") if r in CLINICIAN_ROLES]
+        """Generate (with the seed's graph stream) or load the staff, and index it."""
+        if staff.graph:
+            return cls.of_graph(staff, seed, load_staff_graph(staff.graph, staff.nodes))
+        generated = GeneratedStaff.generate(staff, np.random.default_rng([seed, STREAM_GRAPH]))
+        n = generated.clinicians
+        # Codes sort the names as text, as for a loaded graph (0, 1, 10, 11, 2, ...).
+        department_names = sorted(np.unique(generated.department).tolist(), key=str)
+        department_code = np.full(generated.departments, -1, dtype=np.int64)
+        department_code[department_names] = np.arange(len(department_names))
+        present = [PROFESSIONS[p] for p in np.unique(generated.profession)]
+        profession_names = sorted(present)
+        profession_code = np.array([profession_names.index(p) if p in present else -1
+                                    for p in PROFESSIONS], dtype=np.int64)
+        department = department_code[generated.department]
+        no_attributes = (np.empty(0, dtype=np.int64), np.empty(0))
+        return cls(
+            staff=staff, seed=seed, nodes=range(n), department=department,
+            department_names=department_names, profession=profession_code[generated.profession],
+            profession_names=profession_names, champion=np.zeros(n, dtype=bool),
+            adjacency=_adjacency(generated.ties[:, 0], generated.ties[:, 1], n),
+            department_members=_members(department, len(department_names)),
+            given={name: no_attributes for name in NODE_ATTRIBUTES},
+            hybrid_nodes=list(range(n, n + len(generated.hybrid_departments()))),
+            hybrid_department=department_code[generated.hybrid_departments()],
+            manager_nodes=generated.manager_ids().tolist(),
+            # the ties live on in the adjacency only
+            source=replace(generated, ties=np.empty((0, 2), dtype=np.int64)),
+        )
+
+    @classmethod
+    def of_graph(cls, staff: Staff, seed: int, graph: nx.Graph) -> "StaffWorld":
+        """Index a loaded staff graph (once: a model reads the arrays, not the graph)."""
+        roles = dict(graph.nodes(data="role"))
+        nodes = [n for n, r in roles.items() if r in CLINICIAN_ROLES]
         department_names = sorted({graph.nodes[n]["department"] for n in nodes}, key=str)
         department_code = {d: i for i, d in enumerate(department_names)}
         profession_names = sorted({str(graph.nodes[n]["profession"]) for n in nodes})
@@ -60,18 +99,36 @@ class StaffWorld:
             index = [i for i, node in enumerate(nodes) if node in values]
             given[name] = (np.array(index, dtype=np.int64),
                            np.array([values[nodes[i]] for i in index], dtype=float))
+        hybrids = [n for n, r in roles.items() if r == "hybrid"]
+        if nodes:
+            pairs = nx.to_scipy_sparse_array(graph, nodelist=nodes, weight=None, format="coo")
+            rows, cols = pairs.row, pairs.col
+        else:  # no clinicians: the model's staff check says so
+            rows = cols = np.empty(0, dtype=np.int64)
         return cls(
-            staff=staff, seed=seed, graph=graph, nodes=nodes,
+            staff=staff, seed=seed, nodes=nodes,
             department=department, department_names=department_names,
             profession=np.array([profession_code[str(graph.nodes[v]["profession"])]
                                  for v in nodes], dtype=np.int64),
             profession_names=profession_names,
-            champion=np.array([graph.nodes[v]["role"] == "champion" for v in nodes], dtype=bool),
-            adjacency=_clinician_adjacency(graph, nodes),
-            department_members=[np.flatnonzero(department == d)
-                                for d in range(len(department_names))],
-            given=given,
+            champion=np.array([roles[v] == "champion" for v in nodes], dtype=bool),
+            adjacency=_adjacency(rows, cols, len(nodes)),
+            department_members=_members(department, len(department_names)),
+            given=given, hybrid_nodes=hybrids,
+            hybrid_department=np.array([department_code.get(graph.nodes[h]["department"], -1)
+                                        for h in hybrids], dtype=np.int64),
+            manager_nodes=[n for n, r in roles.items() if r == "manager"],
+            source=graph,
         )
+
+    @cached_property
+    def graph(self) -> nx.Graph:
+        """The staff graph (networkx), node attributes role/department/profession; built
+        on first access for a generated staff."""
+        if isinstance(self.source, nx.Graph):
+            return self.source
+        upper = sp.triu(self.adjacency, format="coo")
+        return self.source.to_graph(np.column_stack([upper.row, upper.col]))
 
     def graph_to_relabel(self) -> nx.Graph:
         """A graph whose node attributes a model may change (roles of chosen champions),
@@ -83,16 +140,14 @@ class StaffWorld:
         return fork
 
 
-def _clinician_adjacency(graph: nx.Graph, nodes: list) -> sp.csr_matrix:
-    n = len(nodes)
-    ties = graph.graph.pop("_clinician_ties", None)  # left by the generator: no edge loop
-    if ties is not None and nodes == list(range(n)):
-        rows, cols = ties[:, 0], ties[:, 1]
-    elif n == 0:  # no clinicians: the model's staff check says so
-        rows = cols = np.empty(0, dtype=np.int64)
-    else:
-        pairs = nx.to_scipy_sparse_array(graph, nodelist=nodes, weight=None, format="coo")
-        rows, cols = pairs.row, pairs.col
+def _members(department: np.ndarray, departments: int) -> list:
+    """Clinician indices of each department, ascending (one stable sort, not a scan per
+    department: a thousand departments of a million staff)."""
+    order = np.argsort(department, kind="stable")
+    return np.split(order, np.cumsum(np.bincount(department, minlength=departments))[:-1])
+
+
+def _adjacency(rows: np.ndarray, cols: np.ndarray, n: int) -> sp.csr_matrix:
     adjacency = sp.coo_matrix((np.ones(2 * len(rows)), (np.r_[rows, cols], np.r_[cols, rows])),
                               shape=(n, n)).tocsr()
     adjacency.sort_indices()  # one canonical order of each clinician's ties
