@@ -235,3 +235,11 @@ def test_patterns_mode_with_a_paired_variant(tmp_path):
     model = ParticleModel(plan)
     assert model.stats(model.runs((0,), seed=3))["hybrid_effect"] == 0.0
     assert model.stats(model.runs((6,), seed=3))["hybrid_effect"] > 0.0
+
+
+def test_report_renders_a_fit_folder(reference):
+    from campaignsim.report import build_report
+
+    page = build_report(reference)
+    assert "Calibration (ABC-SMC)" in page and "activation.rate" in page
+    assert "90% credible interval" in page and page.count("data:image/png") == 3
