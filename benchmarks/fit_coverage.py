@@ -6,6 +6,7 @@ in about 90 % of cases; the issue accepts 80-97 % per parameter.
 The hospital is small (2 departments × 30 clinicians, 26 weeks) and each fit short, so
 the whole check takes minutes on two cores. Prints a Markdown table (docs/validation.md).
 Run: python benchmarks/fit_coverage.py [--truths 30] [--population 100] [--generations 4]
+     [--write docs/validation.md]   (replaces the page's calibration-coverage section)
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from campaignsim.fit.plan import plan_fit
 from campaignsim.fit.recovery import observed_csv
 from campaignsim.scenario import validate_scenario
 from campaignsim.sweep.design import apply_point
+from campaignsim.validation import APPENDED
+
+SECTION = "## Calibration coverage (campaignsim fit)"
 
 HOSPITAL = {
     "name": "coverage", "seed": 1, "weeks": 26,
@@ -72,18 +76,34 @@ def main() -> None:
     parser.add_argument("--truths", type=int, default=30)
     parser.add_argument("--population", type=int, default=100)
     parser.add_argument("--generations", type=int, default=4)
+    parser.add_argument("--write", type=Path, help="validation page to put the table in")
     args = parser.parse_args()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         covered = [one_truth(i, args, Path(tmp)) for i in range(args.truths)]
-    print(f"{args.truths} truths, population {args.population}, {args.generations} "
-          f"generations, {time.perf_counter() - started:.0f} s\n")
-    print("| parameter | prior | truths inside the 90 % interval |")
-    print("|---|---|---|")
+    seconds = time.perf_counter() - started
+    lines = [SECTION, "",
+             f"Simulation-based calibration in reduced form (Talts et al. 2018): {args.truths} "
+             "truths drawn from the prior of three levers on a 60-clinician hospital "
+             "(26 weeks; weekly enrolled, active and disengaged counts and cumulative "
+             "hybrid and broadcast enrolments observed), one ABC-SMC fit each (population "
+             f"{args.population}, {args.generations} generations, one worker). A calibrated "
+             "posterior puts the truth inside its 90 % interval in about 90 % of cases; "
+             "80-97 % is accepted. Made by `python benchmarks/fit_coverage.py "
+             f"--write docs/validation.md` ({seconds:.0f} s on this 2-core machine).", "",
+             "| parameter | prior | truths inside the 90 % interval | accepted (80-97 %) |",
+             "|---|---|---:|:---:|"]
     for path, prior in PRIORS.items():
         hits = sum(c[path] for c in covered)
-        print(f"| {path} | uniform {prior['low']} … {prior['high']} | {hits}/{args.truths} "
-              f"= {hits / args.truths:.0%} |")
+        share = hits / args.truths
+        lines.append(f"| {path} | uniform {prior['low']} … {prior['high']} | {hits}/"
+                     f"{args.truths} = {share:.0%} | {'yes' if 0.8 <= share <= 0.97 else 'no'} |")
+    table = "\n".join(lines) + "\n"
+    print(table)
+    if args.write:
+        page = args.write.read_text()
+        head = page[:page.index(APPENDED)] if APPENDED in page else page.rstrip() + "\n\n"
+        args.write.write_text(head + APPENDED + "\n\n" + table)
 
 
 if __name__ == "__main__":
