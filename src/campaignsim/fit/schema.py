@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing_extensions import TypeAliasType
 
 
 class _Strict(BaseModel):
@@ -100,14 +101,24 @@ class Pattern(_Strict):
         None, description="dotted path = value: the outcome of this variant is subtracted")
 
 
+# Named types, so that the generated reference (docs/scenarios.md) says what goes in them
+# (and lists the priors in docs/calibration.md, not among the attribute distributions).
+Priors = TypeAliasType('table of "table.field" = { distribution = "uniform", low, high }',
+                       dict[str, Prior])
+Patterns = TypeAliasType(
+    "table of name = [low, high] or { outcome, range, minus_variant }",
+    dict[str, Union[Annotated[list[float], Field(min_length=2, max_length=2)], Pattern]])
+
+
 class Fit(_Strict):
     """Calibration (`campaignsim fit`): priors over fields, and observed data or patterns
     to match. `campaignsim run`, `compare` and `sweep` ignore it."""
 
-    priors: dict[str, Prior] = Field(min_length=1)
+    priors: Priors = Field(min_length=1, description="prior of each fitted field: uniform, "
+                           "log_uniform, integer, normal, beta or choice (docs/calibration.md)")
     data: Data | None = None
-    patterns: dict[str, Union[Annotated[list[float], Field(min_length=2, max_length=2)],
-                              Pattern]] | None = None
+    patterns: Patterns | None = Field(None, description="outcomes and their accepted ranges "
+                                      "(docs/calibration.md)")
     population: int = Field(100, ge=5, le=100_000, description="particles per generation")
     generations: int = Field(5, ge=1, le=100, description="stop after this many generations")
     min_epsilon: float = Field(0.0, ge=0, description="stop once epsilon is at most this")
