@@ -191,7 +191,7 @@ def plan_fit(source: str | Path | Scenario, data: str | Path | None = None) -> F
     if data is not None or fit.data is not None:
         csv = Path(data) if data is not None else (
             (path.parent if path else Path.cwd()) / fit.data.file)
-        target = read_data(csv, scenario.weeks, clinicians, list(pilot.timeseries.columns))
+        target = read_data(csv, scenario.weeks, clinicians)
     else:
         target = read_patterns(path, fit.patterns, scenario.weeks, base,
                                list(pilot.timeseries.columns), pilot.summary)

@@ -95,7 +95,7 @@ class DataTarget:
                 for name, (weeks, _) in self.observed.items()}
 
 
-def read_data(path: Path, weeks: int, clinicians: int, columns: list[str]) -> DataTarget:
+def read_data(path: Path, weeks: int, clinicians: int) -> DataTarget:
     """Read and check an observed-data CSV (UTF-8, a byte-order mark allowed)."""
     def bad(field, message):
         return ScenarioError(path, field, message)
