@@ -201,6 +201,13 @@ def command_sweep(args) -> int:
     return 0
 
 
+def command_fit(args) -> int:
+    from .fit.command import fit_command
+
+    return fit_command(args, lambda scenarios, runs, workers: check_memory_budget(
+        scenarios, runs, 1 if args.scheduler else workers, args.max_memory, args.yes))
+
+
 def command_plot(args) -> int:
     from . import plots
     from .folders import Claim
@@ -344,6 +351,31 @@ def build_parser() -> argparse.ArgumentParser:
                             "design, 50-2000); a crash loses only the runs not yet written: "
                             "at most a chunk, and the tasks running")
     sweep.set_defaults(handler=command_sweep)
+
+    fit = commands.add_parser(
+        "fit", help="calibrate a scenario's [fit] priors to observed data or patterns (ABC-SMC)",
+        description="Approximate Bayesian computation (ABC-SMC, pyABC) over the scenario's "
+                    "[fit.priors]: which values are consistent with [fit.data] (a CSV of "
+                    "weekly counts or shares) or [fit.patterns]. Writes history.db, "
+                    "posterior.parquet, fitted.toml, posterior.png, predictive.png, "
+                    "epsilon.png and manifest.json to --out; run the same command again to "
+                    "resume. Needs the 'fit' extra; see docs/calibration.md.")
+    fit.add_argument("file", help="scenario TOML file with a [fit] table")
+    fit.add_argument("--data", metavar="CSV", help="observed data (replaces [fit.data] file)")
+    fit.add_argument("--workers", type=whole_number_flag(1, WORKERS_MAX), default=1,
+                     metavar="N", help="processes (default 1: reproducible run for run); "
+                                       "with --executor dask, the local cluster's workers")
+    fit.add_argument("--executor", choices=("processes", "dask"), default=None,
+                     help="pyABC's multicore sampler (default) or its Dask sampler")
+    fit.add_argument("--scheduler", metavar="ADDRESS",
+                     help="join the Dask cluster at ADDRESS (tcp://host:8786)")
+    fit.add_argument("--seed", type=whole_number_flag(0, SEED_MAX),
+                     help="seed of the fit (default: the scenario's)")
+    fit.add_argument("--out", metavar="DIR", help="results folder (default: "
+                                                  "results/<scenario name>-fit/)")
+    fit.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_memory_flags(fit)
+    fit.set_defaults(handler=command_fit)
 
     plot = commands.add_parser(
         "plot", help="plot a sweep folder: outcomes against parameters, heatmaps, fans",

@@ -9,6 +9,8 @@ It reads what the folder holds, by its `manifest.json` kind and the files presen
 
 - a run folder (`campaignsim run`): summary.json, adoption.png;
 - a compare folder (`campaignsim compare`): comparison.csv, runs.csv, *_compare.png;
+- a fit folder (`campaignsim fit`): the credible intervals, generations and patterns
+  from its manifest, and posterior.png, predictive.png, epsilon.png;
 - a sweep folder (kind "sweep"): runs.parquet or runs.csv, grouped by the swept
   parameters into means with CIs; any other kind falls back to the tables and figures it
   finds. A part that cannot be read is reported as such, never a crash. A sweep folder
@@ -480,6 +482,37 @@ def _sweep_outcomes(folder: Path, manifest: dict) -> str:
             + more)
 
 
+def _fit_outcomes(manifest: dict) -> str:
+    """A fit folder: credible intervals per fitted field, the generations, the patterns."""
+    parameters = manifest.get("parameters") or {}
+    if manifest.get("status") != "complete" or not parameters:
+        return ('<p class="warn">This fit has not finished (no posterior yet); run the same '
+                "`campaignsim fit` command again to resume it.</p>")
+    level = f"{manifest.get('credible', 0.9):.0%}"
+    rows = []
+    for path, entry in parameters.items():
+        if "mode" in entry:
+            shares = ", ".join(f"{k} {v:.0%}" for k, v in entry["probabilities"].items())
+            rows.append([_td(path), _td(entry["mode"]), _td(shares), _td("choice"), _td("")])
+            continue
+        ratio = entry.get("width_ratio")
+        rows.append([_td(path), _td(f"{entry['median']:.4g}"),
+                     _td(f"{entry['low']:.4g} … {entry['high']:.4g}"),
+                     _td(f"{entry['prior_low']:.4g} … {entry['prior_high']:.4g}"),
+                     _td("" if ratio is None else f"{ratio:.0%}")])
+    parts = [_table(["field", "posterior median", f"{level} credible interval", "prior range",
+                     "interval / prior width"], rows)]
+    parts.append(_table(["generation", "epsilon", "acceptance rate", "simulations"], [
+        [_td(g["t"] + 1), _td(f"{g['epsilon']:.4g}"), _td(f"{g['acceptance']:.1%}"),
+         _td(g["samples"])] for g in manifest.get("generations", [])]))
+    met = manifest.get("patterns_met")
+    if met:
+        parts.append("<p>Share of posterior-predictive runs meeting each pattern:</p>")
+        parts.append(_table(["pattern", "met"], [[_td(k), _td(f"{v:.0%}")]
+                                                 for k, v in met.items()]))
+    return "".join(parts)
+
+
 def _short(value) -> str:
     if isinstance(value, float):
         return f"{value:g}"
@@ -502,6 +535,9 @@ def _figures_section(folder: Path) -> str:
         "outcomes_compare.png": "Outcomes at the end of the campaign, mean and 95 % CI.",
         "adoption_fans.png": "Adoption curves across the sweep's design points.",
         "heatmap.png": "Outcomes over the two swept parameters.",
+        "posterior.png": "Posterior marginals (bars) against the prior (outline), pairs below.",
+        "predictive.png": "Posterior-predictive runs against the data or the pattern ranges.",
+        "epsilon.png": "The ABC-SMC epsilon schedule and acceptance rate by generation.",
     }
     for path in images:
         mime = "image/svg+xml" if path.suffix.lower() == ".svg" else "image/png"
@@ -536,9 +572,11 @@ def build_report(folder: str | Path) -> str:
     scenarios = resolved_scenarios(manifest)
     bases = [Path.cwd(), folder.resolve().parent, folder.resolve().parent.parent,
              Path(__file__).resolve().parents[2]]
-    title = {"run": "Run", "compare": "Strategy comparison", "sweep": "Parameter sweep"}.get(
-        kind, f"Results ({kind})")
-    if kind == "compare" or (folder / "comparison.csv").is_file():
+    title = {"run": "Run", "compare": "Strategy comparison", "sweep": "Parameter sweep",
+             "fit": "Calibration (ABC-SMC)"}.get(kind, f"Results ({kind})")
+    if kind == "fit":
+        outcomes = lambda: _fit_outcomes(manifest)  # noqa: E731
+    elif kind == "compare" or (folder / "comparison.csv").is_file():
         outcomes = lambda: _compare_outcomes(folder)  # noqa: E731
     elif kind == "run" or (folder / "summary.json").is_file():
         outcomes = lambda: _run_outcomes(folder)  # noqa: E731

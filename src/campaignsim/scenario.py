@@ -25,6 +25,9 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_valid
                       model_validator)
 from typing_extensions import TypeAliasType
 
+# The [fit] table's schema lives with the fit command; it imports nothing from here.
+from .fit.schema import Fit
+
 STATES = ("unaware", "aware", "enrolled", "active", "disengaged")
 CHANNELS = ("seed", "broadcast", "event", "mandate", "hybrid", "peer", "champion")
 PROFESSIONS = ("doctor", "nurse", "allied")
@@ -390,8 +393,8 @@ class Shock(Mechanism):
 # --- sweeps ------------------------------------------------------------------------
 
 #: Top-level fields a sweep cannot vary: each replicate has its own seed, and the name,
-#: the description and the sweep itself label the design rather than a run.
-UNSWEPT = ("name", "description", "seed", "sweep")
+#: the description, the sweep and the fit label the design rather than a run.
+UNSWEPT = ("name", "description", "seed", "sweep", "fit")
 
 
 def _table_models(annotation: Any) -> list[type[BaseModel]]:
@@ -644,6 +647,7 @@ class Scenario(Strict):
     erosion: Erosion | None = None
     shock: Shock | None = None
     sweep: Sweep | None = None
+    fit: Fit | None = None
 
     def on(self, mechanism: str):
         """The mechanism's table if it is turned on, else None.
@@ -661,9 +665,9 @@ class Scenario(Strict):
         """The resolved scenario as plain data (JSON-ready)."""
         return self.model_dump(mode="json")
 
-    def content_hash(self, exclude: tuple[str, ...] = ("seed", "sweep")) -> str:
-        """SHA-256 of the resolved scenario, by default without its seed and its [sweep]
-        (neither changes what one run of the scenario does)."""
+    def content_hash(self, exclude: tuple[str, ...] = ("seed", "sweep", "fit")) -> str:
+        """SHA-256 of the resolved scenario, by default without its seed, [sweep] and [fit]
+        (none changes what one run of the scenario does)."""
         data = {k: v for k, v in self.to_dict().items() if k not in exclude}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 

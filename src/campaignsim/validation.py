@@ -718,8 +718,15 @@ def write_page(v: Validation, out: Path) -> Path:
         eccentricity=v.limits["front"][1]["eccentricity"], seconds=v.seconds,
     )
     page = out / "validation.md"
-    page.write_text(text)
+    kept = ""   # sections other scripts append (the fit's coverage: benchmarks/fit_coverage.py)
+    if page.exists() and APPENDED in (old := page.read_text()):
+        kept = "\n" + old[old.index(APPENDED):]
+    page.write_text(text + kept)
     return page
+
+
+#: Marks where validation.md's appended sections start; regenerating the page keeps them.
+APPENDED = "<!-- appended sections -->"
 
 
 PAGE = """# Validation against diffusion theory
