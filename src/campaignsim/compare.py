@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .runner import run
+from .runner import run_lean
 from .scenario import CHANNELS, Scenario
 
 #: Outcomes reported per scenario (summary keys), in table order.
@@ -102,7 +102,7 @@ def end_with_this_process() -> tuple:
 
 def _one_run(job: tuple[int, int, Scenario, int]) -> dict:
     scenario_index, replicate, scenario, seed = job
-    result = run(scenario, seed=seed)
+    result = run_lean(scenario, seed=seed)
     summary = result.summary
     row = {"scenario_index": scenario_index, "scenario": scenario.name, "replicate": replicate,
            "seed": seed}
