@@ -7,8 +7,8 @@ the DataCollector included) for the vectorised engine and for the reference engi
 sparse matrix-vector product on the same adjacency plus one uniform draw of N per step —
 and the ratios; then the build time and peak memory of a fresh process at the largest N.
 Step and bound are timed alternately, week by week, so that a change of load on a shared
-machine slows both alike; the ratio printed is the median over --repeats runs of 52
-weeks (each run: its steps' total time over its bounds' total time), with its range.
+machine slows both alike; the ratio printed is the median of the weekly step/bound
+ratios over --repeats runs of 52 weeks, with their interquartile range.
 Run: python benchmarks/bench_engine.py [--sizes 1000 10000]
 """
 
@@ -55,7 +55,7 @@ def seconds_per_step(scenario, weeks: int, repeats: int) -> float:
 
 
 def step_and_bound(scenario, weeks: int, repeats: int) -> tuple[float, float, list[float]]:
-    """Median seconds of a step and of the raw bound, and each run's step/bound ratio.
+    """Median seconds of a step and of the raw bound, and every week's step/bound ratio.
 
     Each week of each run times one model step, then the bound (one sparse product on the
     same adjacency plus one uniform draw of N), so the two see the same load."""
@@ -74,9 +74,9 @@ def step_and_bound(scenario, weeks: int, repeats: int) -> tuple[float, float, li
             rng.random(n)
             bound_times.append(time.perf_counter() - middle)
             step_times.append(middle - start)
-        steps.append(sum(step_times) / weeks)
-        bounds.append(sum(bound_times) / weeks)
-        ratios.append(sum(step_times) / sum(bound_times))
+        steps += step_times
+        bounds += bound_times
+        ratios += [step / bound for step, bound in zip(step_times, bound_times)]
     return statistics.median(steps), statistics.median(bounds), ratios
 
 
@@ -116,7 +116,7 @@ def main() -> None:
         step, bound, ratios = step_and_bound(scenario, args.weeks, args.repeats)
         line = (f"{n:>7} {model.population.adjacency.nnz / n:>6.1f} {step * 1e3:>8.2f} "
                 f"{n / step / 1e6:>9.1f} {bound * 1e3:>8.3f} {statistics.median(ratios):>10.2f} "
-                f"{f'{min(ratios):.2f}-{max(ratios):.2f}':>11}")
+                f"{'{:.2f}-{:.2f}'.format(*np.percentile(ratios, [25, 75])):>11}")
         if size <= args.agents_max:
             agents = seconds_per_step(scenario.with_overrides(engine="agents"),
                                       args.agents_weeks, 1)

@@ -14,7 +14,8 @@ their ratio is measured under the same load:
   batch path) on --workers processes; runs/s.
 - run: `campaignsim.run` of the bundled baseline in-process; median ms of 20.
 
-    python benchmarks/bench_sweep.py [--workers N] [--before SRC] [--only sweep seeds run]
+    python benchmarks/bench_sweep.py [--workers N] [--before SRC] [--after SRC]
+                                     [--only sweep seeds run]
                                      [--replications R] [--repeats K]
 """
 
@@ -125,6 +126,8 @@ def main() -> None:
     parser.add_argument("--replications", type=int, default=10)
     parser.add_argument("--before", default="/work/main/src",
                         help="source folder of the code to compare with ('' for none)")
+    parser.add_argument("--after", default=str(THIS_SOURCE),
+                        help="source folder of the code measured (default: this checkout's)")
     parser.add_argument("--only", nargs="+", choices=MEASURES, default=list(MEASURES))
     parser.add_argument("--repeats", type=int, default=1, help="before/after pairs per measure")
     parser.add_argument("--child", choices=MEASURES, help=argparse.SUPPRESS)
@@ -136,7 +139,7 @@ def main() -> None:
                    "run": measure_run}[args.child]()
         print(json.dumps(figures))
         return
-    sources = {"after": THIS_SOURCE}
+    sources = {"after": Path(args.after)}
     if args.before and Path(args.before).is_dir():
         sources = {"before": Path(args.before), **sources}
     print(f"{os.cpu_count()} cores, {args.workers} workers, load average "

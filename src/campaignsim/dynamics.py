@@ -253,22 +253,23 @@ class Week:
     campaign_exposure: bool       # a broadcast, event or mandate reached everyone this week
     idea_openness: np.ndarray     # σ + (1 − σ)(1 − department's mean hybrid alignment)
     new_state: np.ndarray = field(init=False)
+    # this week's enrolments, one entry each: where (rows, and in a batch points), channel,
+    # ownership and fidelity (entries only: most clinicians do not enrol in a given week)
+    enrolled_at: tuple = field(init=False)
     channel: np.ndarray = field(init=False)
     ownership: np.ndarray = field(init=False)
     fidelity: np.ndarray = field(init=False)
-    ideas: np.ndarray = field(init=False)
-    fatigue: np.ndarray = field(init=False)
+    ideas: np.ndarray | None = None          # ideas per clinician (with activation)
+    fatigue: np.ndarray | None = None        # next week's fatigue
     needed: np.ndarray = field(init=False)  # this week's enrolments that needed each channel
 
     def __post_init__(self):
         shape = self.previous.shape  # (clinicians,) or, for a batch, (clinicians, points)
         self.needed = np.zeros(shape[1:] + (len(CHANNELS),), dtype=np.int64)
         self.new_state = self.previous.copy()
-        self.channel = np.full(shape, -1, dtype=np.int8)
-        self.ownership = np.zeros(shape)
-        self.fidelity = np.zeros(shape)
-        self.ideas = np.zeros(shape)
-        self.fatigue = np.zeros(shape)  # the vectorised engine replaces it with its own array
+        self.enrolled_at = tuple(np.empty(0, dtype=np.int64) for _ in shape)
+        self.channel = np.empty(0, dtype=np.int8)
+        self.ownership = self.fidelity = np.empty(0)
 
 
 def start_week(model, week: int) -> Week:
@@ -298,25 +299,26 @@ def decide_all(model, week: Week) -> None:
     state, u = week.previous, week.draws
     receptive = 1.0 - pop.fatigue
     hazards = [None] * len(CHANNELS)  # None: the channel reaches nobody this week
-    if np.any(push.broadcast):
+    if _any(push.broadcast):
         hazards[CHANNEL["broadcast"]] = push.broadcast * pop.resonance * receptive
-    if np.any(push.event):
+    if _any(push.event):
         hazards[CHANNEL["event"]] = push.event * pop.resonance * receptive
-    if np.any(push.mandate):
+    if _any(push.mandate):
         hazards[CHANNEL["mandate"]] = push.mandate * receptive
     if approaches.any_hybrid:
         hazards[CHANNEL["hybrid"]] = approaches.hybrid_hazard
     if approaches.any_champion:
         hazards[CHANNEL["champion"]] = approaches.champion_hazard
     exposed_by_peers = enrolled_weight_of = enrolled_weight = False
+    is_enrolled, is_active = state == ENROLLED, state == ACTIVE
     if terms.peer_on:
-        enrolled = (state == ENROLLED) | (state == ACTIVE)
-        enrolled_weight_of = model.peer_weight * enrolled
-        if not np.any(terms.peer_cynicism):  # one product: count and enrolled weight coincide
+        enrolled_weight_of = model.peer_weight * (is_enrolled | is_active)
+        if not _any(terms.peer_cynicism):  # one product: count and enrolled weight coincide
             count = enrolled_weight = _neighbour_sums(pop.adjacency, enrolled_weight_of)
         else:
             sums = _neighbour_sums(pop.adjacency, np.stack([
-                model.peer_weight * (enrolled - terms.peer_cynicism * (state == DISENGAGED)),
+                model.peer_weight * ((is_enrolled | is_active)
+                                     - terms.peer_cynicism * (state == DISENGAGED)),
                 enrolled_weight_of], axis=-1))
             count, enrolled_weight = sums[..., 0], sums[..., 1]
         if model.weighted_degrees_positive:
@@ -336,26 +338,24 @@ def decide_all(model, week: Week) -> None:
     enrols = open_to_enrol & (u < probability)
     at = np.nonzero(enrols)  # (clinicians,) or (clinicians, points) of this week's enrolments
     if len(at[0]):
-        _record_enrolments(model, week, hazards, at,
-                           np.broadcast_to(u, state.shape)[at] / probability[at],
+        _record_enrolments(model, week, hazards, at, _entries(u, at, state.shape) / probability[at],
                            enrolled_weight_of, enrolled_weight)
 
     new = week.new_state
     new[enrols] = ENROLLED
     stays_open = open_to_enrol & ~enrols  # here u >= P
-    if np.any(push.mandate):
+    if _any(push.mandate):
         backlash = push.mandate * terms.backlash * (1.0 - pop.trust)
         backlashes = stays_open & (u - probability < (1.0 - probability) * backlash)
         new[backlashes] = DISENGAGED
         stays_open &= ~backlashes
     unaware = stays_open & (state == UNAWARE)
-    if not np.all(week.campaign_exposure):
+    if not _all(week.campaign_exposure):
         unaware &= week.campaign_exposure | approaches.touched | exposed_by_peers
     new[unaware] = AWARE
 
-    is_enrolled, is_active = state == ENROLLED, state == ACTIVE
     erode = 0.0
-    if np.any(terms.erosion_rate > 0):
+    if _any(terms.erosion_rate > 0):
         erode = erosion_hazard(terms, pop.erosion_base, pop.fatigue, is_active)
         erodes = (is_enrolled | is_active) & (u < erode)
         new[erodes] = DISENGAGED
@@ -364,9 +364,23 @@ def decide_all(model, week: Week) -> None:
         new[is_enrolled & (u < erode + (1.0 - erode) * pop.activation)] = ACTIVE
         week.ideas = np.where(is_active, terms.ideas_rate * pop.ownership
                               * week.idea_openness[pop.department], 0.0)
-    if np.any(terms.recovery > 0):
+    if _any(terms.recovery > 0):
         new[(state == DISENGAGED) & (u < terms.recovery)] = AWARE
     week.fatigue = next_fatigue(terms, pop.fatigue, push.tempo)
+
+
+def _any(values) -> bool:
+    """A number of a single run, or any point's number of a batch, is nonzero (or True)."""
+    return bool(values.any() if isinstance(values, np.ndarray) else values)
+
+
+def _all(values) -> bool:
+    return bool(values.all() if isinstance(values, np.ndarray) else values)
+
+
+def _entries(values: np.ndarray, at: tuple, shape: tuple) -> np.ndarray:
+    """values[at], for values that broadcast to `shape` (a batch's shared draws)."""
+    return values[at] if values.shape == shape else np.broadcast_to(values, shape)[at]
 
 
 def _neighbour_sums(adjacency: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
@@ -382,9 +396,9 @@ def _record_enrolments(model, week: Week, hazards: list, at: tuple, pick: np.nda
     pop, approaches, shape = model.population, model.approaches, week.previous.shape
     rows, points = at[0], (at[1] if len(at) > 1 else None)
     terms = model.terms.at(points)  # the terms of each enrolment's point
-    hazards = [None if h is None else np.broadcast_to(h, shape)[at] for h in hazards]
+    hazards = [None if h is None else _entries(h, at, shape) for h in hazards]
     channel = pick_channel([0.0 if h is None else h for h in hazards], pick)
-    _count_needed(week, hazards, np.broadcast_to(week.draws, shape)[at], points)
+    _count_needed(week, hazards, _entries(week.draws, at, shape), points)
     alignment = approaches.hybrid_alignment[at]
     neighbour_fidelity = np.full(len(rows), 1.0 - terms.sigma)
     if terms.peer_on:
@@ -398,9 +412,9 @@ def _record_enrolments(model, week: Week, hazards: list, at: tuple, pick: np.nda
             if points is not None:  # each learner's own point
                 fidelity_sum = fidelity_sum[np.arange(len(learns)), points[learns]]
             neighbour_fidelity[learns] = fidelity_sum / enrolled_weight[learners]
-    week.channel[at] = channel
-    week.ownership[at] = enrolment_ownership(terms, channel, alignment)
-    week.fidelity[at] = enrolment_fidelity(terms, channel, alignment, neighbour_fidelity)
+    week.enrolled_at, week.channel = at, channel
+    week.ownership = enrolment_ownership(terms, channel, alignment)
+    week.fidelity = enrolment_fidelity(terms, channel, alignment, neighbour_fidelity)
 
 
 def _count_needed(week: Week, hazards: list, draws: np.ndarray, points: np.ndarray | None):
@@ -419,13 +433,14 @@ def commit_week(model, week: Week, point: int | None = None) -> None:
     `point` of a batch's week to that point's model)."""
     pop = model.population
     column = (lambda values: values) if point is None else (lambda values: values[:, point])
-    channel = column(week.channel)
-    index = np.flatnonzero(channel >= 0)
+    rows = week.enrolled_at[0]
+    of_point = slice(None) if point is None else week.enrolled_at[1] == point
     pop.state[:] = column(week.new_state)
-    if len(index):
-        pop.enrol(index, week.number, channel[index], column(week.ownership)[index],
-                  column(week.fidelity)[index])
+    if len(rows):
+        pop.enrol(rows[of_point], week.number, week.channel[of_point],
+                  week.ownership[of_point], week.fidelity[of_point])
     pop.needed += week.needed if point is None else week.needed[point]
-    model.ideas += float(np.sum(column(week.ideas)))
+    if week.ideas is not None:
+        model.ideas += float(np.sum(column(week.ideas)))
     if week.fatigue is not pop.fatigue:
         pop.fatigue[:] = column(week.fatigue)

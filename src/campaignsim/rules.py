@@ -47,11 +47,14 @@ def peer_hazard(rule: str, share, count, threshold, q: float, has_neighbours):
 
 
 def enrol_probability(hazards):
-    """P(enrol) = 1 − Π_c (1 − h_c): the channels as independent hazards (in channel order)."""
-    stays = 1.0
+    """P(enrol) = 1 − Π_c (1 − h_c): the channels as independent hazards (in channel order).
+
+    The product is kept in one buffer, updated in place (the same numbers, fewer passes)."""
+    stays = None
     for hazard in hazards:
-        stays = stays * (1.0 - hazard)
-    return 1.0 - stays
+        survives = 1.0 - hazard
+        stays = survives if stays is None else np.multiply(stays, survives, out=stays)
+    return 0.0 if stays is None else np.subtract(1.0, stays, out=stays)
 
 
 def needed_counts(hazards, draw) -> np.ndarray:
