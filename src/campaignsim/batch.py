@@ -1,10 +1,10 @@
-"""Design points that share a world, stepped together as one (clinicians × points) state.
+"""Design points that share a world, stepped together as one (points × clinicians) state.
 
 With common random numbers the design points of one replicate share the staff world and
-the weekly draws, so R of them can step together: one sparse product over an (N, R)
+the weekly draws, so R of them can step together: one sparse product over an (R, N)
 array and one draw per clinician serve all R, while each point keeps its own model for
 what differs (its hybrids and their random stream, champions, seeds, push, records).
-The decision is the vectorised engine's own `dynamics.decide_all`, run on (N, R) arrays
+The decision is the vectorised engine's own `dynamics.decide_all`, run on (R, N) arrays
 with the constants that differ as arrays over points; each point gets exactly the
 numbers of its separate run (tests/test_batch.py compares them).
 
@@ -23,7 +23,7 @@ from .outcomes import summarise
 from .runner import RunResult
 from .world import STREAM_WEEKLY
 
-#: Largest batch, in clinicians × points (the (N, R) arrays stay a few tens of MB).
+#: Largest batch, in points × clinicians (the (R, N) arrays stay a few tens of MB).
 MAX_BATCH_ENTRIES = 2_000_000
 
 
@@ -40,7 +40,7 @@ class Batch:
     """Models of one world and seed, stepped together (their populations become columns).
 
     Presents to `start_week` and `decide_all` what a single model presents, with
-    (clinicians, points) arrays and per-point constants.
+    (points, clinicians) arrays and per-point constants.
     """
 
     def __init__(self, models: list[CampaignModel]):
@@ -50,10 +50,10 @@ class Batch:
         self.population = Population.stacked([model.population for model in models])
         self.terms = self.population.terms
         self.weekly_draws = np.random.default_rng([models[0].seed, STREAM_WEEKLY])
-        self.peer_weight = np.column_stack([model.peer_weight for model in models])
-        self.weighted_degree = np.column_stack([model.weighted_degree for model in models])
+        self.peer_weight = np.stack([model.peer_weight for model in models])
+        self.weighted_degree = np.stack([model.weighted_degree for model in models])
         self.weighted_degrees_positive = all(m.weighted_degrees_positive for m in models)
-        self.has_neighbours = models[0].has_neighbours[:, None]
+        self.has_neighbours = models[0].has_neighbours
         self.push = self.approaches = self.week = None
 
     @property
@@ -61,8 +61,8 @@ class Batch:
         return self.models[0].running
 
     def department_alignment(self) -> np.ndarray:
-        """Each point's departments' mean hybrid alignment, (departments, points)."""
-        return np.column_stack([model.department_alignment() for model in self.models])
+        """Each point's departments' mean hybrid alignment, (points, departments)."""
+        return np.stack([model.department_alignment() for model in self.models])
 
     def step(self) -> None:
         """One week of every point: each approaches on its own, all decide at once, each

@@ -8,10 +8,11 @@ shares only the approaches, the draws' generator and the state arrays. The equat
 are in docs/model.md.
 
 The same functions step a batch of design points that share a world and the weekly
-draws (batch.py): the per-clinician arrays are then (clinicians, points), the
-constants that differ between points are arrays over points (`Terms.stack`,
-`Push.stack`), and everything broadcasts; one sparse product and one draw serve all
-points. A single run is the batch of one point, with (clinicians,) arrays.
+draws (batch.py): the per-clinician arrays are then (points, clinicians), each point's
+row contiguous, the constants that differ between points are (points, 1) columns
+(`Terms.stack`, `Push.stack`), and everything broadcasts; one sparse product and one
+draw serve all points. A single run is the batch of one point, with (clinicians,)
+arrays.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ class Push:
 
     @classmethod
     def stack(cls, pushes: list[Push]) -> Push:
-        """The pushes of a batch of points, one entry per point."""
-        return cls(*(np.array(values) for values in zip(*(astuple(p) for p in pushes))))
+        """The pushes of a batch of points, one (points, 1) column per kind."""
+        return cls(*(np.array(values)[:, None] for values in zip(*(astuple(p) for p in pushes))))
 
 
 @dataclass(frozen=True)
@@ -126,9 +127,9 @@ class Population:
     @classmethod
     def stacked(cls, columns: list[Population]) -> Population:
         """The population of a batch of points on one world: each per-point array becomes
-        a (clinicians, points) array, and every column's population is rebound to its
-        column of it, so the points' own code (hybrids, champions, enrolment records)
-        writes straight into the batch."""
+        a (points, clinicians) array, and every point's population is rebound to its row
+        of it, so the points' own code (hybrids, champions, enrolment records) writes
+        straight into the batch."""
         first = columns[0]
         batch = cls(nodes=first.nodes, department=first.department,
                     department_names=first.department_names, profession=first.profession,
@@ -136,10 +137,10 @@ class Population:
                     trust=first.trust, threshold=first.threshold, adjacency=first.adjacency,
                     terms=Terms.stack([column.terms for column in columns]))
         for name in PER_POINT:
-            stack = np.column_stack([getattr(column, name) for column in columns])
+            stack = np.stack([getattr(column, name) for column in columns])
             setattr(batch, name, stack)
             for point, column in enumerate(columns):
-                setattr(column, name, stack[:, point])
+                setattr(column, name, stack[point])
         return batch
 
     def enrol(self, index: np.ndarray, week: int, channel: str | np.ndarray,
@@ -176,13 +177,13 @@ class Approaches:
         self.any_hybrid = self.any_champion = False
 
     def columns(self) -> list[Approaches]:
-        """One Approaches per point of a batch, each writing into its column of these."""
+        """One Approaches per point of a batch, each writing into its row of these."""
         points = []
-        for point in range(self.approachable.shape[1]):
+        for point in range(len(self.approachable)):
             column = Approaches(0)
             for name in ("approachable", "hybrid_hazard", "hybrid_alignment",
                          "hybrid_touched", "champion_hazard"):
-                setattr(column, name, getattr(self, name)[:, point])
+                setattr(column, name, getattr(self, name)[point])
             points.append(column)
         return points
 
@@ -253,7 +254,7 @@ class Week:
     campaign_exposure: bool       # a broadcast, event or mandate reached everyone this week
     idea_openness: np.ndarray     # σ + (1 − σ)(1 − department's mean hybrid alignment)
     new_state: np.ndarray = field(init=False)
-    # this week's enrolments, one entry each: where (rows, and in a batch points), channel,
+    # this week's enrolments, one entry each: where (in a batch points, and rows), channel,
     # ownership and fidelity (entries only: most clinicians do not enrol in a given week)
     enrolled_at: tuple = field(init=False)
     channel: np.ndarray = field(init=False)
@@ -264,8 +265,8 @@ class Week:
     needed: np.ndarray = field(init=False)  # this week's enrolments that needed each channel
 
     def __post_init__(self):
-        shape = self.previous.shape  # (clinicians,) or, for a batch, (clinicians, points)
-        self.needed = np.zeros(shape[1:] + (len(CHANNELS),), dtype=np.int64)
+        shape = self.previous.shape  # (clinicians,) or, for a batch, (points, clinicians)
+        self.needed = np.zeros(shape[:-1] + (len(CHANNELS),), dtype=np.int64)
         self.new_state = self.previous.copy()
         self.enrolled_at = tuple(np.empty(0, dtype=np.int64) for _ in shape)
         self.channel = np.empty(0, dtype=np.int8)
@@ -276,9 +277,8 @@ def start_week(model, week: int) -> Week:
     """Snapshot last week's states and draw this week's uniforms."""
     terms, state = model.terms, model.population.state
     alignment = model.department_alignment()
-    draws = model.weekly_draws.random(len(state))
     return Week(number=week, previous=state.copy(),
-                draws=draws.reshape(draws.shape + (1,) * (state.ndim - 1)),  # a batch shares it
+                draws=model.weekly_draws.random(state.shape[-1]),  # a batch's points share it
                 campaign_exposure=model.push.tempo > 0,
                 idea_openness=terms.sigma + (1.0 - terms.sigma) * (1.0 - alignment))
 
@@ -316,11 +316,10 @@ def decide_all(model, week: Week) -> None:
         if not _any(terms.peer_cynicism):  # one product: count and enrolled weight coincide
             count = enrolled_weight = _neighbour_sums(pop.adjacency, enrolled_weight_of)
         else:
-            sums = _neighbour_sums(pop.adjacency, np.stack([
+            count, enrolled_weight = _neighbour_sums(pop.adjacency, np.stack([
                 model.peer_weight * ((is_enrolled | is_active)
                                      - terms.peer_cynicism * (state == DISENGAGED)),
-                enrolled_weight_of], axis=-1))
-            count, enrolled_weight = sums[..., 0], sums[..., 1]
+                enrolled_weight_of]))
         if model.weighted_degrees_positive:
             share = count / model.weighted_degree
         else:
@@ -336,7 +335,7 @@ def decide_all(model, week: Week) -> None:
         probability = np.zeros(state.shape)
     open_to_enrol = state <= AWARE
     enrols = open_to_enrol & (u < probability)
-    at = np.nonzero(enrols)  # (clinicians,) or (clinicians, points) of this week's enrolments
+    at = np.nonzero(enrols)  # this week's enrolments: (rows,) or, in a batch, (points, rows)
     if len(at[0]):
         _record_enrolments(model, week, hazards, at, _entries(u, at, state.shape) / probability[at],
                            enrolled_weight_of, enrolled_weight)
@@ -363,7 +362,7 @@ def decide_all(model, week: Week) -> None:
     if terms.activation_on:
         new[is_enrolled & (u < erode + (1.0 - erode) * pop.activation)] = ACTIVE
         week.ideas = np.where(is_active, terms.ideas_rate * pop.ownership
-                              * week.idea_openness[pop.department], 0.0)
+                              * week.idea_openness[..., pop.department], 0.0)
     if _any(terms.recovery > 0):
         new[(state == DISENGAGED) & (u < terms.recovery)] = AWARE
     week.fatigue = next_fatigue(terms, pop.fatigue, push.tempo)
@@ -384,9 +383,13 @@ def _entries(values: np.ndarray, at: tuple, shape: tuple) -> np.ndarray:
 
 
 def _neighbour_sums(adjacency: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
-    """Σ over each clinician's ties of `values` (any trailing axes: points, quantities),
-    one sparse product whatever the shape; each column is summed in the same order."""
-    return (adjacency @ values.reshape(len(values), -1)).reshape(values.shape)
+    """Σ over each clinician's ties of `values` (clinicians on the last axis; leading axes
+    for points and quantities): one sparse product whatever the shape, each row of
+    values summed over the ties in the same (CSR) order as a single vector."""
+    if values.ndim == 1:
+        return adjacency @ values
+    rows = values.reshape(-1, values.shape[-1])
+    return (adjacency @ rows.T).T.reshape(values.shape)
 
 
 def _record_enrolments(model, week: Week, hazards: list, at: tuple, pick: np.ndarray,
@@ -394,7 +397,7 @@ def _record_enrolments(model, week: Week, hazards: list, at: tuple, pick: np.nda
     """Channel, ownership and fidelity of this week's enrolments (entries `at`: their rows,
     and in a batch their points)."""
     pop, approaches, shape = model.population, model.approaches, week.previous.shape
-    rows, points = at[0], (at[1] if len(at) > 1 else None)
+    rows, points = at[-1], (at[0] if len(at) > 1 else None)
     terms = model.terms.at(points)  # the terms of each enrolment's point
     hazards = [None if h is None else _entries(h, at, shape) for h in hazards]
     channel = pick_channel([0.0 if h is None else h for h in hazards], pick)
@@ -408,7 +411,7 @@ def _record_enrolments(model, week: Week, hazards: list, at: tuple, pick: np.nda
         learns = learns[enrolled_weight[tuple(a[learns] for a in at)] > 0]
         if len(learns):
             learners = tuple(a[learns] for a in at)
-            fidelity_sum = pop.adjacency[rows[learns]] @ (enrolled_weight_of * pop.fidelity)
+            fidelity_sum = pop.adjacency[rows[learns]] @ (enrolled_weight_of * pop.fidelity).T
             if points is not None:  # each learner's own point
                 fidelity_sum = fidelity_sum[np.arange(len(learns)), points[learns]]
             neighbour_fidelity[learns] = fidelity_sum / enrolled_weight[learners]
@@ -432,9 +435,9 @@ def commit_week(model, week: Week, point: int | None = None) -> None:
     """Apply the week's decisions: states, enrolment records, ideas, fatigue (of column
     `point` of a batch's week to that point's model)."""
     pop = model.population
-    column = (lambda values: values) if point is None else (lambda values: values[:, point])
-    rows = week.enrolled_at[0]
-    of_point = slice(None) if point is None else week.enrolled_at[1] == point
+    column = (lambda values: values) if point is None else (lambda values: values[point])
+    rows = week.enrolled_at[-1]
+    of_point = slice(None) if point is None else week.enrolled_at[0] == point
     pop.state[:] = column(week.new_state)
     if len(rows):
         pop.enrol(rows[of_point], week.number, week.channel[of_point],

@@ -135,8 +135,8 @@ class Terms:
     """The scenario's constants that the rules read (mechanisms off give neutral values).
 
     Terms of a batch of design points (`Terms.stack`) hold, for each number that differs
-    between points, an array with one entry per point (the last axis of the batch's
-    (clinicians, points) arrays, so they broadcast); `at` picks them for single entries.
+    between points, a (points, 1) column (it broadcasts against the batch's (points,
+    clinicians) arrays); `at` picks them for single entries.
     """
 
     sigma: float
@@ -206,7 +206,7 @@ class Terms:
             elif isinstance(first, (bool, str)) or first is None:
                 raise ValueError(f"points of one batch differ in {term.name}")
             else:
-                values[term.name] = np.array(column_values)
+                values[term.name] = np.array(column_values).reshape(len(columns), -1)
         return cls(**values)
 
     def at(self, columns: np.ndarray | None) -> Terms:
@@ -217,7 +217,6 @@ class Terms:
         per_point = {}
         for term in fields(self):
             value = getattr(self, term.name)
-            shared_dimensions = 1 if term.name == "channel_ownership" else 0
-            if np.ndim(value) > shared_dimensions:
-                per_point[term.name] = value[columns]
+            if np.ndim(value) == 2:  # (points, 1), or (points, channels) for ownership
+                per_point[term.name] = value[columns] if value.shape[1] > 1 else value[columns, 0]
         return replace(self, **per_point)
