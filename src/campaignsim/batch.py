@@ -23,8 +23,11 @@ from .outcomes import summarise
 from .runner import RunResult
 from .world import STREAM_WEEKLY
 
-#: Largest batch, in points × clinicians (the (R, N) arrays stay a few tens of MB).
-MAX_BATCH_ENTRIES = 2_000_000
+#: Largest batch, in points × clinicians. The week is bound by memory traffic once its
+#: (R, N) float arrays outgrow the core's L2 cache (1 MB here): batching then saves only
+#: Python's per-call overhead, which matters for small hospitals (measured: ~1.3× at 1,040
+#: clinicians, none at 10,000; docs/performance.md).
+MAX_BATCH_ENTRIES = 50_000
 
 
 def batch_key(model: CampaignModel) -> tuple | None:

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..batch import run_together
 from ..runner import RunResult, lean_model, run, run_lean
-from ..scenario import STATES, Scenario, ScenarioError, validate_scenario
+from ..scenario import Scenario, ScenarioError, validate_scenario
 from ..world import StaffWorld
 from .design import apply_point
 
@@ -69,6 +69,13 @@ def _outcomes(summary: dict) -> dict[str, float]:
     return out
 
 
+def _state_counts(result: RunResult) -> np.ndarray:
+    """Clinicians in each state (columns in STATES order) each week: the time series'
+    state columns, read from the records without building the whole time series."""
+    records = result.model.records
+    return records.state_counts[:records.last_week + 1].astype(np.int32)
+
+
 def run_one(scenario: Scenario, seed: int, reuse: bool = True) -> RunResult:
     """Run one design point: as `campaignsim.run`, on the lean path with the replicate's
     world shared (`reuse`), or as `campaignsim.run` itself."""
@@ -96,7 +103,6 @@ def run_task(task: Task) -> dict:
             return {"replicate": task.replicate, "error": (point, err.field, err.message)}
     if task.reuse:
         results = run_together(models)
-    runs = [(point, _outcomes(result.summary),
-             result.timeseries[list(STATES)].to_numpy(dtype=np.int32))
+    runs = [(point, _outcomes(result.summary), _state_counts(result))
             for (point, _), result in zip(task.points, results)]
     return {"replicate": task.replicate, "seed": task.seed, "runs": runs}
