@@ -411,9 +411,15 @@ def _record_enrolments(model, week: Week, hazards: list, at: tuple, pick: np.nda
         learns = learns[enrolled_weight[tuple(a[learns] for a in at)] > 0]
         if len(learns):
             learners = tuple(a[learns] for a in at)
-            fidelity_sum = pop.adjacency[rows[learns]] @ (enrolled_weight_of * pop.fidelity).T
-            if points is not None:  # each learner's own point
-                fidelity_sum = fidelity_sum[np.arange(len(learns)), points[learns]]
+            weighted_fidelity = enrolled_weight_of * pop.fidelity
+            if points is None:
+                fidelity_sum = pop.adjacency[rows[learns]] @ weighted_fidelity
+            else:  # each point's learners from that point's row, as its own run sums them
+                fidelity_sum = np.empty(len(learns))
+                for point in np.unique(points[learns]):
+                    of_point = points[learns] == point
+                    fidelity_sum[of_point] = (pop.adjacency[rows[learns][of_point]]
+                                              @ weighted_fidelity[point])
             neighbour_fidelity[learns] = fidelity_sum / enrolled_weight[learners]
     week.enrolled_at, week.channel = at, channel
     week.ownership = enrolment_ownership(terms, channel, alignment)
