@@ -168,3 +168,22 @@ def test_a_sweep_with_batching_stores_the_same_runs(tmp_path):
                          for r in (True, False))
     pd.testing.assert_frame_equal(batched, separate, check_exact=True)
     assert len(set(itertools.chain(load_runs(folders[True])["final_enrolled_share"]))) > 4
+
+
+def test_compare_shares_worlds_and_gives_each_runs_numbers():
+    """`compare` runs a replicate's scenarios together on one world; every row is still
+    `campaignsim.run` of its scenario at the replicate's seed."""
+    from campaignsim.compare import compare, replicate_seeds
+
+    scenarios = [_point(GRID[0]).with_overrides(weeks=10, name="a"),
+                 _point(GRID[4]).with_overrides(weeks=10, name="b"),
+                 _point(GRID[8]).with_overrides(weeks=10, name="c")]
+    comparison = compare(scenarios, replications=2, seed=4, workers=1)
+    seeds = replicate_seeds(4, 2)
+    assert comparison.runs["scenario"].tolist() == ["a", "a", "b", "b", "c", "c"]
+    for row in comparison.runs.itertuples():
+        summary = campaignsim.run(scenarios[row.scenario_index], seed=seeds[row.replicate]).summary
+        assert row.seed == seeds[row.replicate]
+        assert row.final_enrolled_share == summary["final_enrolled_share"]
+        assert row.ideas == summary["ideas"]
+        assert row.mean_ownership_at_enrolment == summary["mean_ownership_at_enrolment"]
