@@ -13,9 +13,11 @@ their ratio is measured under the same load:
   through the batch path (`runner.run_batch`; `campaignsim.run` where the code has no
   batch path) on --workers processes; runs/s.
 - run: `campaignsim.run` of the bundled baseline in-process; median ms of 20.
+- compare: `campaignsim compare` of four bundled scenarios (the baseline and three that
+  extend it) × 50 replications on --workers processes; runs/s.
 
     python benchmarks/bench_sweep.py [--workers N] [--before SRC] [--after SRC]
-                                     [--only sweep seeds run]
+                                     [--only sweep seeds run compare]
                                      [--replications R] [--repeats K]
 """
 
@@ -35,7 +37,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BASELINE = HERE.parent / "scenarios" / "baseline.toml"
 THIS_SOURCE = HERE.parent / "src"
-MEASURES = ("sweep", "seeds", "run")
+MEASURES = ("sweep", "seeds", "run", "compare")
+COMPARED = ("baseline", "hybrid_aligned", "hybrid_mediating", "top_down_broadcast")
 
 
 def hospital_sweep(replications: int):
@@ -102,6 +105,18 @@ def measure_run(repeats: int = 20) -> dict:
     return {"ms": 1e3 * statistics.median(times)}
 
 
+def measure_compare(workers: int, replications: int = 50) -> dict:
+    import campaignsim
+    from campaignsim.compare import compare
+
+    scenarios = [campaignsim.load_scenario(BASELINE.parent / f"{name}.toml") for name in COMPARED]
+    started = time.perf_counter()
+    compare(scenarios, replications=replications, workers=workers)
+    wall = time.perf_counter() - started
+    runs = len(scenarios) * replications
+    return {"runs": runs, "seconds": wall, "per_second": runs / wall}
+
+
 def in_child(source: Path, measure: str, args, out: Path) -> dict:
     """Take one measure in a fresh process that imports campaignsim from `source`."""
     command = [sys.executable, __file__, "--child", measure, "--workers", str(args.workers),
@@ -136,7 +151,8 @@ def main() -> None:
     if args.child:
         figures = {"sweep": lambda: measure_sweep(args.workers, args.replications, Path(args.out)),
                    "seeds": lambda: measure_seeds(args.workers),
-                   "run": measure_run}[args.child]()
+                   "run": measure_run,
+                   "compare": lambda: measure_compare(args.workers)}[args.child]()
         print(json.dumps(figures))
         return
     sources = {"after": Path(args.after)}
