@@ -1,8 +1,8 @@
 """Runs per second for batch work, this code against another checkout (prints, never asserts).
 
-Three measures, each taken in a fresh process for this code and for the code under
---before (default: /work/main/src, if present), one right after the other, so that
-their ratio is measured under the same load:
+Four measures, each taken in a fresh process for this code and for the code under
+--before (default: /work/main/src, if present), one right after the other (who goes
+first alternates between --repeats), so that their ratio is measured under the same load:
 
 - sweep: the baseline campaign in a hospital of 12 departments × 831 clinicians, 24
   hybrids and 6 managers (10,002 staff; clinician ties at a mean degree near 20), swept
@@ -165,9 +165,11 @@ def main() -> None:
         for measure in args.only:
             for repeat in range(args.repeats):
                 figures = {}
-                for label, source in sources.items():
+                order = list(sources.items())
+                for label, source in order[::-1] if repeat % 2 else order:  # who goes first
                     out = folder / f"{label}-{repeat}"
                     figures[label] = in_child(source, measure, args, out)
+                figures = {label: figures[label] for label in sources}
                 line = "   ".join(f"{label}: " + ", ".join(f"{k} {v:,.2f}" for k, v in f.items())
                                   for label, f in figures.items())
                 if "before" in figures:
@@ -176,8 +178,8 @@ def main() -> None:
                              else figures["after"][key] / figures["before"][key])
                     line += f"   speed-up {ratio:.2f}x"
                     if measure == "sweep":
-                        line += ("   runs.parquet identical: "
-                                 f"{same_runs(folder / f'before-{repeat}', folder / f'after-{repeat}')}")
+                        runs = [folder / f"{label}-{repeat}" for label in ("before", "after")]
+                        line += f"   runs.parquet identical: {same_runs(*runs)}"
                 print(f"{measure:>5} #{repeat + 1}  {line}", flush=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
