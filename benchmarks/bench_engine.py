@@ -6,13 +6,16 @@ the DataCollector included) for the vectorised engine and for the reference engi
 (`engine = "agents"`, timed over a few weeks, up to --agents-max), the raw bound — one
 sparse matrix-vector product on the same adjacency plus one uniform draw of N per step —
 and the ratios; then the build time and peak memory of a fresh process at the largest N.
-Machines here are shared: compare the ratios, which are measured within one run.
+Step and bound are timed alternately, week by week, so that a change of load on a shared
+machine slows both alike; the ratio printed is the median of the weekly step/bound
+ratios over --repeats runs of 52 weeks, with their interquartile range.
 Run: python benchmarks/bench_engine.py [--sizes 1000 10000]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import sys
 import time
@@ -39,15 +42,6 @@ def scenario_of_size(clinicians: int, weeks: int):
     return validate_scenario(data)
 
 
-def best_of(repeats: int, function) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def seconds_per_step(scenario, weeks: int, repeats: int) -> float:
     """Best time of one step (recording and DataCollector included) over `repeats` runs."""
     best = float("inf")
@@ -60,18 +54,30 @@ def seconds_per_step(scenario, weeks: int, repeats: int) -> float:
     return best
 
 
-def raw_bound(model, weeks: int, repeats: int) -> float:
-    """One sparse product on the same adjacency plus one uniform draw of N, per step."""
-    adjacency, n = model.population.adjacency, len(model.population)
-    vector = np.random.default_rng(0).random(n)
-    rng = np.random.default_rng(1)
+def step_and_bound(scenario, weeks: int, repeats: int) -> tuple[float, float, list[float]]:
+    """Median seconds of a step and of the raw bound, and every week's step/bound ratio.
 
-    def bound():
-        for _ in range(weeks):
+    Each week of each run times one model step, then the bound (one sparse product on the
+    same adjacency plus one uniform draw of N), so the two see the same load."""
+    steps, bounds, ratios = [], [], []
+    for run in range(repeats):
+        model = CampaignModel(scenario.with_overrides(weeks=weeks), seed=1 + run)
+        adjacency, n = model.population.adjacency, len(model.population)
+        vector = np.random.default_rng(0).random(n)
+        rng = np.random.default_rng(1)
+        step_times, bound_times = [], []
+        while model.running:
+            start = time.perf_counter()
+            model.step()
+            middle = time.perf_counter()
             adjacency @ vector
             rng.random(n)
-
-    return best_of(repeats, bound) / weeks
+            bound_times.append(time.perf_counter() - middle)
+            step_times.append(middle - start)
+        steps += step_times
+        bounds += bound_times
+        ratios += [step / bound for step, bound in zip(step_times, bound_times)]
+    return statistics.median(steps), statistics.median(bounds), ratios
 
 
 def build_and_memory(size: int, weeks: int) -> tuple[float, float]:
@@ -98,18 +104,19 @@ def main() -> None:
                         help="weeks timed for the (slow) reference engine")
     parser.add_argument("--agents-max", type=int, default=10_000,
                         help="largest N at which the reference engine is timed")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     print(f"{'N':>7} {'degree':>6} {'step ms':>8} {'M cl-st/s':>9} {'bound ms':>8} "
-          f"{'step/bound':>10} {'agents ms':>10} {'k cl-st/s':>9} {'vec/agents':>10}")
+          f"{'step/bound':>10} {'(range)':>11} {'agents ms':>10} {'k cl-st/s':>9} "
+          f"{'vec/agents':>10}")
     for size in args.sizes:
         scenario = scenario_of_size(size, args.weeks)
         model = CampaignModel(scenario, seed=1)
         n = len(model.population)
-        step = seconds_per_step(scenario, args.weeks, args.repeats)
-        bound = raw_bound(model, args.weeks, args.repeats)
+        step, bound, ratios = step_and_bound(scenario, args.weeks, args.repeats)
         line = (f"{n:>7} {model.population.adjacency.nnz / n:>6.1f} {step * 1e3:>8.2f} "
-                f"{n / step / 1e6:>9.1f} {bound * 1e3:>8.3f} {step / bound:>10.1f}")
+                f"{n / step / 1e6:>9.1f} {bound * 1e3:>8.3f} {statistics.median(ratios):>10.2f} "
+                f"{'{:.2f}-{:.2f}'.format(*np.percentile(ratios, [25, 75])):>11}")
         if size <= args.agents_max:
             agents = seconds_per_step(scenario.with_overrides(engine="agents"),
                                       args.agents_weeks, 1)

@@ -1,36 +1,50 @@
-"""A 1,000-run sweep of a 10,000-staff hospital over 52 weeks (prints, never asserts).
+"""Runs per second for batch work, this code against another checkout (prints, never asserts).
 
-The baseline campaign in a hospital of 12 departments × 831 clinicians, 24 hybrids and
-6 managers (10,002 staff; clinician ties at a mean degree near 20, as in
-bench_engine.py), swept over hybrids' alignment (10 values) × capacity (10 values) ×
-10 replications = 1,000 runs, stored as `campaignsim sweep` stores them (runs.parquet and
-the time-series dataset). Prints the wall time, runs/s and the
-parent's peak memory. The goal is under 60 s on a 2-core
-machine.
+Four measures, each taken in a fresh process for this code and for the code under
+--before (default: /work/main/src, if present), one right after the other (who goes
+first alternates between --repeats), so that their ratio is measured under the same load:
 
-    python benchmarks/bench_sweep.py [--workers N] [--executor processes|dask]
-                                     [--no-reuse] [--replications R] [--out DIR]
+- sweep: the baseline campaign in a hospital of 12 departments × 831 clinicians, 24
+  hybrids and 6 managers (10,002 staff; clinician ties at a mean degree near 20), swept
+  over hybrids' alignment (10 values) × capacity (10 values) × 10 replications = 1,000
+  runs of 52 weeks, stored as `campaignsim sweep` stores them; wall time and runs/s.
+  The two runs.parquet files are compared: batched points must give identical rows.
+- seeds: a loop of 1,000 seeds of the bundled baseline (1,040 clinicians, 52 weeks)
+  through the batch path (`runner.run_batch`; `campaignsim.run` where the code has no
+  batch path) on --workers processes; runs/s.
+- run: `campaignsim.run` of the bundled baseline in-process; median ms of 20.
+- compare: `campaignsim compare` of four bundled scenarios (the baseline and three that
+  extend it) × 50 replications on --workers processes; runs/s.
+
+    python benchmarks/bench_sweep.py [--workers N] [--before SRC] [--after SRC]
+                                     [--only sweep seeds run compare]
+                                     [--replications R] [--repeats K]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import resource
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from campaignsim.scenario import _merge, read_scenario_data, validate_scenario
-from campaignsim.sweep import load_runs, plan_sweep, run_sweep
-
-BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
+HERE = Path(__file__).resolve().parent
+BASELINE = HERE.parent / "scenarios" / "baseline.toml"
+THIS_SOURCE = HERE.parent / "src"
+MEASURES = ("sweep", "seeds", "run", "compare")
+COMPARED = ("baseline", "hybrid_aligned", "hybrid_mediating", "top_down_broadcast")
 
 
 def hospital_sweep(replications: int):
     """The baseline at 10,002 staff, with a 10 × 10 grid over the hybrids' levers."""
+    from campaignsim.scenario import _merge, read_scenario_data, validate_scenario
+
     departments, per_department = 12, 831
     clinicians = departments * per_department
     data = _merge(read_scenario_data(BASELINE), {
@@ -45,45 +59,130 @@ def hospital_sweep(replications: int):
     return validate_scenario(data)
 
 
+def measure_sweep(workers: int, replications: int, out: Path) -> dict:
+    from campaignsim.sweep import plan_sweep, run_sweep
+
+    plan = plan_sweep(hospital_sweep(replications))
+    started = time.perf_counter()
+    outcome = run_sweep(plan, out, workers=workers, quiet=True)
+    wall = time.perf_counter() - started
+    return {"runs": outcome.ran, "seconds": wall, "per_second": outcome.ran / wall}
+
+
+def _seed_chunk(seeds: list[int]) -> int:
+    import campaignsim
+    from campaignsim import runner
+
+    scenario = campaignsim.load_scenario(BASELINE)
+    if hasattr(runner, "run_batch"):
+        return sum(1 for _ in runner.run_batch(scenario, seeds))
+    return sum(1 for seed in seeds if campaignsim.run(scenario, seed=seed))
+
+
+def measure_seeds(workers: int, count: int = 1_000) -> dict:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from campaignsim.compare import process_context
+
+    chunks = [list(range(start, count, workers * 10)) for start in range(workers * 10)]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(workers, mp_context=process_context(__name__)) as pool:
+        runs = sum(pool.map(_seed_chunk, chunks))
+    wall = time.perf_counter() - started
+    return {"runs": runs, "seconds": wall, "per_second": runs / wall}
+
+
+def measure_run(repeats: int = 20) -> dict:
+    import campaignsim
+
+    scenario = campaignsim.load_scenario(BASELINE)
+    campaignsim.run(scenario)  # imports and caches warmed
+    times = []
+    for seed in range(repeats):
+        started = time.perf_counter()
+        campaignsim.run(scenario, seed=seed)
+        times.append(time.perf_counter() - started)
+    return {"ms": 1e3 * statistics.median(times)}
+
+
+def measure_compare(workers: int, replications: int = 50) -> dict:
+    import campaignsim
+    from campaignsim.compare import compare
+
+    scenarios = [campaignsim.load_scenario(BASELINE.parent / f"{name}.toml") for name in COMPARED]
+    started = time.perf_counter()
+    compare(scenarios, replications=replications, workers=workers)
+    wall = time.perf_counter() - started
+    runs = len(scenarios) * replications
+    return {"runs": runs, "seconds": wall, "per_second": runs / wall}
+
+
+def in_child(source: Path, measure: str, args, out: Path) -> dict:
+    """Take one measure in a fresh process that imports campaignsim from `source`."""
+    command = [sys.executable, __file__, "--child", measure, "--workers", str(args.workers),
+               "--replications", str(args.replications), "--out", str(out)]
+    env = dict(os.environ, PYTHONPATH=str(source))
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def same_runs(before: Path, after: Path) -> bool:
+    import pandas as pd
+
+    key = ["point", "replicate"]
+    tables = [pd.read_parquet(folder / "runs.parquet").sort_values(key, ignore_index=True)
+              for folder in (before, after)]
+    return tables[0].equals(tables[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=None, help="default: all cores")
-    parser.add_argument("--executor", choices=("processes", "dask"), default="processes")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--replications", type=int, default=10)
-    parser.add_argument("--no-reuse", action="store_true",
-                        help="build every run's world from scratch (to see what reuse saves)")
-    parser.add_argument("--out", help="results folder to keep (default: a temporary one)")
+    parser.add_argument("--before", default="/work/main/src",
+                        help="source folder of the code to compare with ('' for none)")
+    parser.add_argument("--after", default=str(THIS_SOURCE),
+                        help="source folder of the code measured (default: this checkout's)")
+    parser.add_argument("--only", nargs="+", choices=MEASURES, default=list(MEASURES))
+    parser.add_argument("--repeats", type=int, default=1, help="before/after pairs per measure")
+    parser.add_argument("--child", choices=MEASURES, help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
-
-    scenario = hospital_sweep(args.replications)
-    staff = scenario.staff
-    total_staff = (staff.departments * staff.clinicians_per_department
-                   + staff.departments * staff.hybrids_per_department + staff.managers)
-    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bench_sweep-")) / "out"
-    workers = args.workers or os.cpu_count() or 1
-    print(f"{total_staff:,} staff, {scenario.weeks} weeks; {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.2f} at the start")
-    started = time.perf_counter()
-    plan = plan_sweep(scenario)
-    outcome = run_sweep(plan, out, workers=workers, executor=args.executor, quiet=True,
-                        reuse_worlds=not args.no_reuse)
-    wall = time.perf_counter() - started
-    rows = len(load_runs(out))
-    parent = resource.getrusage(resource.RUSAGE_SELF)
-    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    print(f"runs: {outcome.ran:,} ({rows:,} rows in runs.parquet), {plan.point_count} points × "
-          f"{plan.sweep.replications} replications; executor {args.executor}, "
-          f"{workers} workers, world reuse {'off' if args.no_reuse else 'on'}")
-    print(f"wall time: {wall:.1f} s (sweep {outcome.seconds:.1f} s)   "
-          f"runs/s: {outcome.ran / wall:.1f}")
-    # Workers start from a fork server, so they are not this process's children and their
-    # CPU and memory are not in RUSAGE_CHILDREN: only the parent's figures are exact.
-    print(f"CPU: parent {parent.ru_utime + parent.ru_stime:.1f} s")
-    print(f"peak memory: parent {parent.ru_maxrss / 1024:.0f} MB; on disk {size / 1024 ** 2:.1f} MB")
-    print(f"load average {os.getloadavg()[0]:.2f} at the end (other work on the machine "
-          "slows the figures)")
-    if not args.out:
-        shutil.rmtree(out.parent, ignore_errors=True)
+    if args.child:
+        figures = {"sweep": lambda: measure_sweep(args.workers, args.replications, Path(args.out)),
+                   "seeds": lambda: measure_seeds(args.workers),
+                   "run": measure_run,
+                   "compare": lambda: measure_compare(args.workers)}[args.child]()
+        print(json.dumps(figures))
+        return
+    sources = {"after": Path(args.after)}
+    if args.before and Path(args.before).is_dir():
+        sources = {"before": Path(args.before), **sources}
+    print(f"{os.cpu_count()} cores, {args.workers} workers, load average "
+          f"{os.getloadavg()[0]:.2f}; before = {sources.get('before', '-')}")
+    folder = Path(tempfile.mkdtemp(prefix="bench_sweep-"))
+    try:
+        for measure in args.only:
+            for repeat in range(args.repeats):
+                figures = {}
+                order = list(sources.items())
+                for label, source in order[::-1] if repeat % 2 else order:  # who goes first
+                    out = folder / f"{label}-{repeat}"
+                    figures[label] = in_child(source, measure, args, out)
+                figures = {label: figures[label] for label in sources}
+                line = "   ".join(f"{label}: " + ", ".join(f"{k} {v:,.2f}" for k, v in f.items())
+                                  for label, f in figures.items())
+                if "before" in figures:
+                    key = "ms" if measure == "run" else "per_second"
+                    ratio = (figures["before"][key] / figures["after"][key] if measure == "run"
+                             else figures["after"][key] / figures["before"][key])
+                    line += f"   speed-up {ratio:.2f}x"
+                    if measure == "sweep":
+                        runs = [folder / f"{label}-{repeat}" for label in ("before", "after")]
+                        line += f"   runs.parquet identical: {same_runs(*runs)}"
+                print(f"{measure:>5} #{repeat + 1}  {line}", flush=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

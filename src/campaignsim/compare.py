@@ -18,9 +18,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .runner import run
+from .batch import run_together
+from .runner import RunResult, lean_model
 from .scenario import (CHANNELS, REPLICATIONS_MAX, SEED_MAX, WORKERS_MAX, Scenario,
                        require_scenario, whole_number)
+from .world import StaffWorld
 
 #: Outcomes reported per scenario (summary keys), in table order.
 OUTCOMES = ("final_enrolled_share", "active_share", "enrolment_engagement_gap", "weeks_to_50",
@@ -101,10 +103,25 @@ def end_with_this_process() -> tuple:
     return (os.getpid(), _started(os.getpid()))
 
 
-def _one_run(job: tuple[int, int, Scenario, int]) -> dict:
-    scenario_index, replicate, scenario, seed = job
-    result = run(scenario, seed=seed)
-    summary = result.summary
+def _replicate_rows(job: tuple[int, list[Scenario], int]) -> list[dict]:
+    """Replicate `replicate` of every scenario, on the lean path: scenarios with the same
+    `[staff]` share the replicate's world (common random numbers make it the same one)
+    and step together where they can (`campaignsim.batch`), each with its own run's
+    numbers."""
+    replicate, scenarios, seed = job
+    worlds: dict[str, StaffWorld] = {}
+    models = []
+    for scenario in scenarios:
+        staff = scenario.staff.model_dump_json()
+        if staff not in worlds:
+            worlds[staff] = StaffWorld.build(scenario.staff, seed)
+        models.append(lean_model(scenario, seed, worlds[staff]))
+    return [_row(index, replicate, seed, result)
+            for index, result in enumerate(run_together(models))]
+
+
+def _row(scenario_index: int, replicate: int, seed: int, result: RunResult) -> dict:
+    scenario, summary = result.scenario, result.summary
     row = {"scenario_index": scenario_index, "scenario": scenario.name, "replicate": replicate,
            "seed": seed}
     for key in OUTCOMES:
@@ -155,15 +172,17 @@ def compare(scenarios: list[Scenario], replications: int = 20, seed: int = 0,
     if workers is not None:
         workers = whole_number(workers, "workers", 1, WORKERS_MAX)
     seeds = replicate_seeds(seed, replications)
-    jobs = [(s, r, scenario, seeds[r]) for s, scenario in enumerate(scenarios)
-            for r in range(replications)]
+    jobs = [(r, scenarios, seeds[r]) for r in range(replications)]
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(jobs) == 1:
-        rows = [_one_run(job) for job in jobs]
+        by_replicate = [_replicate_rows(job) for job in jobs]
     else:
         with ProcessPoolExecutor(max_workers=workers, mp_context=process_context(),
                                  initializer=end_with, initargs=end_with_this_process()) as pool:
-            rows = list(pool.map(_one_run, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+            by_replicate = list(pool.map(_replicate_rows, jobs,
+                                         chunksize=max(1, len(jobs) // (4 * workers))))
+    rows = sorted((row for rows in by_replicate for row in rows),
+                  key=lambda row: (row["scenario_index"], row["replicate"]))
     weeks = max(len(row["enrolled_curve"]) for row in rows)
 
     def curves(key: str) -> np.ndarray:

@@ -39,6 +39,8 @@ class CampaignModel(mesa.Model):
             vectorised engine does not need them and batch work (`run`, sweeps) skips them
             (`model.agents` then holds the hybrids and managers only); the reference engine
             (`engine = "agents"`) always creates them.
+        collect: keep a Mesa DataCollector of the weekly state counts (default). The
+            batch path (`runner.run_lean`, sweeps, compare) reads `records` instead.
 
     Attributes:
         spec: the scenario.
@@ -49,7 +51,8 @@ class CampaignModel(mesa.Model):
     """
 
     def __init__(self, scenario: Scenario, seed: int | None = None,
-                 world: StaffWorld | None = None, clinician_agents: bool = True):
+                 world: StaffWorld | None = None, clinician_agents: bool = True,
+                 collect: bool = True):
         scenario = require_scenario(scenario)
         seed = scenario.seed if seed is None else whole_number(seed, "seed", 0, SEED_MAX)
         super().__init__(rng=seed)
@@ -80,13 +83,15 @@ class CampaignModel(mesa.Model):
         self._choose_champions()
         self._seed_clinicians()
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: _state_reporter(code) for code, name in enumerate(STATES)})
+            model_reporters={name: _state_reporter(code) for code, name in enumerate(STATES)}
+        ) if collect else None
         from .outcomes import Records  # outcomes reads the model; import here avoids a cycle
 
         self.records = Records(self)
         self._update_resonance(0)
         self.records.record(self, 0)
-        self.datacollector.collect(self)
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
 
     # --- construction ----------------------------------------------------------------
 
@@ -249,16 +254,7 @@ class CampaignModel(mesa.Model):
     def step(self) -> None:
         """One week of the campaign."""
         week = self.steps
-        self.push = Push()
-        for manager in self.managers:
-            manager.step()
-        self._update_resonance(week)
-        self._hybrids_leave(week)
-        self.approaches = Approaches(len(self.population), self.population.state)
-        hybrids = self.agents_by_type.get(HybridLeader)
-        if hybrids is not None:
-            hybrids.shuffle_do("step")
-        champion_approaches(self)
+        self.approach(week, Approaches(len(self.population), self.population.state))
         if self.spec.engine == "agents":  # each decides alone, in plain Python
             self.week = ReferenceWeek(self, week)
             self.agents_by_type[Clinician].do("step")
@@ -267,8 +263,27 @@ class CampaignModel(mesa.Model):
             self.week = start_week(self, week)
             decide_all(self, self.week)
             commit_week(self, self.week)
+        self.observe(week)
+
+    def approach(self, week: int, approaches: Approaches) -> None:
+        """The week before clinicians decide: the managers' push, resonance, hybrids who
+        leave, and the hybrids' and champions' approaches (into `approaches`)."""
+        self.push = Push()
+        for manager in self.managers:
+            manager.step()
+        self._update_resonance(week)
+        self._hybrids_leave(week)
+        self.approaches = approaches
+        hybrids = self.agents_by_type.get(HybridLeader)
+        if hybrids is not None:
+            hybrids.shuffle_do("step")
+        champion_approaches(self)
+
+    def observe(self, week: int) -> None:
+        """Record the week (and collect it, if collecting); stop after the last week."""
         self.records.record(self, week)
-        self.datacollector.collect(self)
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
         if week >= self.spec.weeks:
             self.running = False
 

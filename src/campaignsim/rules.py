@@ -9,7 +9,7 @@ same order, so that they make identical decisions from identical random draws.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -47,11 +47,14 @@ def peer_hazard(rule: str, share, count, threshold, q: float, has_neighbours):
 
 
 def enrol_probability(hazards):
-    """P(enrol) = 1 − Π_c (1 − h_c): the channels as independent hazards (in channel order)."""
-    stays = 1.0
+    """P(enrol) = 1 − Π_c (1 − h_c): the channels as independent hazards (in channel order).
+
+    The product is kept in one buffer, updated in place (the same numbers, fewer passes)."""
+    stays = None
     for hazard in hazards:
-        stays = stays * (1.0 - hazard)
-    return 1.0 - stays
+        survives = 1.0 - hazard
+        stays = survives if stays is None else np.multiply(stays, survives, out=stays)
+    return 0.0 if stays is None else np.subtract(1.0, stays, out=stays)
 
 
 def needed_counts(hazards, draw) -> np.ndarray:
@@ -90,7 +93,9 @@ def pick_channel(hazards, pick):
 
 def enrolment_ownership(terms: Terms, channel, alignment):
     """Ownership at enrolment: by channel; a hybrid's grows with mediation; co-design adds."""
-    ownership = terms.channel_ownership[channel]
+    by_channel = terms.channel_ownership  # (channels,) or, per enrolment of a batch, (k, channels)
+    ownership = (by_channel[channel] if by_channel.ndim == 1
+                 else np.take_along_axis(by_channel, channel[:, None], axis=1)[:, 0])
     ownership = np.where(channel == CHANNEL["hybrid"],
                          terms.hybrid_base + terms.hybrid_mediation * (1.0 - alignment), ownership)
     return ownership + (1.0 - ownership) * terms.sigma * terms.codesign_boost
@@ -127,7 +132,12 @@ def next_fatigue(terms: Terms, fatigue, tempo: float):
 
 @dataclass(frozen=True)
 class Terms:
-    """The scenario's constants that the rules read (mechanisms off give neutral values)."""
+    """The scenario's constants that the rules read (mechanisms off give neutral values).
+
+    Terms of a batch of design points (`Terms.stack`) hold, for each number that differs
+    between points, a (points, 1) column (it broadcasts against the batch's (points,
+    clinicians) arrays); `at` picks them for single entries.
+    """
 
     sigma: float
     codesign_boost: float
@@ -145,6 +155,9 @@ class Terms:
     fatigue_load: float
     fatigue_recovery: float
     backlash: float
+    peer_rule: str | None
+    peer_q: float
+    peer_cynicism: float
 
     @classmethod
     def of(cls, s: Scenario) -> Terms:
@@ -175,4 +188,35 @@ class Terms:
             fatigue_load=fatigue.load if fatigue else 0.0,
             fatigue_recovery=fatigue.recovery if fatigue else 0.0,
             backlash=s.mandate.backlash if on("mandate") else 0.0,
+            peer_rule=s.peer.rule if on("peer") else None,
+            peer_q=s.peer.q if on("peer") else 0.0,
+            peer_cynicism=s.peer.cynicism if on("peer") else 0.0,
         )
+
+    @classmethod
+    def stack(cls, columns: list[Terms]) -> Terms:
+        """The terms of a batch of points: a value all share stays as it is, numbers that
+        differ become one entry per point (switches and the peer rule must agree)."""
+        values = {}
+        for term in fields(cls):
+            column_values = [getattr(terms, term.name) for terms in columns]
+            first = column_values[0]
+            if all(np.array_equal(value, first) for value in column_values[1:]):
+                values[term.name] = first
+            elif isinstance(first, (bool, str)) or first is None:
+                raise ValueError(f"points of one batch differ in {term.name}")
+            else:
+                values[term.name] = np.array(column_values).reshape(len(columns), -1)
+        return cls(**values)
+
+    def at(self, columns: np.ndarray | None) -> Terms:
+        """The terms of single entries of a batch, given each entry's point (None: the
+        terms of a single run, as they are)."""
+        if columns is None:
+            return self
+        per_point = {}
+        for term in fields(self):
+            value = getattr(self, term.name)
+            if np.ndim(value) == 2:  # (points, 1), or (points, channels) for ownership
+                per_point[term.name] = value[columns] if value.shape[1] > 1 else value[columns, 0]
+        return replace(self, **per_point)

@@ -4,17 +4,23 @@
     >>> scenario = campaignsim.load_scenario("scenarios/baseline.toml")   # doctest: +SKIP
     >>> result = campaignsim.run(scenario, seed=7)                          # doctest: +SKIP
     >>> result.summary["final_enrolled_share"]                              # doctest: +SKIP
+
+Batch work (sweeps, `compare`, many seeds) takes the lean path, `run_lean` and
+`run_batch`: the same numbers, without the Mesa DataCollector and the per-clinician
+agent objects that only users and the teaching page read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterable, Iterator
 
 import pandas as pd
 
 from .model import CampaignModel
 from .outcomes import summarise
 from .scenario import WEEKS_MAX, Scenario, require_scenario, whole_number
+from .world import StaffWorld
 
 
 @dataclass
@@ -65,3 +71,33 @@ def run(scenario: Scenario, seed: int | None = None, weeks: int | None = None) -
     while model.running:
         model.step()
     return RunResult(model=model, summary=summarise(model))
+
+
+def lean_model(scenario: Scenario, seed: int | None = None,
+               world: StaffWorld | None = None) -> CampaignModel:
+    """A model for batch work: no DataCollector and, for the vectorised engine, no Mesa
+    `Clinician` objects (its records and arrays hold everything a result reads)."""
+    return CampaignModel(scenario, seed=seed, world=world, clinician_agents=False,
+                         collect=False)
+
+
+def run_lean(scenario: Scenario, seed: int | None = None,
+             world: StaffWorld | None = None) -> RunResult:
+    """`run` on the lean path: the same summary and time series, byte for byte.
+
+    Args:
+        scenario: a validated Scenario.
+        seed: overrides the scenario's seed.
+        world: the staff world of this `[staff]` and seed, if already built.
+    """
+    model = lean_model(scenario, seed, world)
+    while model.running:
+        model.step()
+    return RunResult(model=model, summary=summarise(model))
+
+
+def run_batch(scenario: Scenario, seeds: Iterable[int]) -> Iterator[RunResult]:
+    """Lean runs of `scenario` at each seed, one after another (yielded, so a long loop
+    keeps one model at a time)."""
+    for seed in seeds:
+        yield run_lean(scenario, seed)

@@ -1,6 +1,9 @@
 """What a worker runs: a task (one replicate at a block of design points), the runs it
 makes, and the per-process cache of staff worlds they share.
 
+The points of a task share the replicate's world and weekly draws, so those that can
+step together do (`campaignsim.batch`), each giving exactly its separate run's numbers.
+
 Kept apart from the executors because tasks are pickled to worker processes and Dask
 workers: `run_task` and `Task` must live at a stable module path that a worker can import,
 and the world cache `_WORLDS` is state of the worker process that imports this module.
@@ -13,10 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..model import CampaignModel
-from ..outcomes import summarise
-from ..runner import RunResult, run
-from ..scenario import STATES, Scenario, ScenarioError, validate_scenario
+from ..batch import run_together
+from ..runner import RunResult, lean_model, run, run_lean
+from ..scenario import Scenario, ScenarioError, validate_scenario
 from ..world import StaffWorld
 from .design import apply_point
 
@@ -67,28 +69,40 @@ def _outcomes(summary: dict) -> dict[str, float]:
     return out
 
 
+def _state_counts(result: RunResult) -> np.ndarray:
+    """Clinicians in each state (columns in STATES order) each week: the time series'
+    state columns, read from the records without building the whole time series."""
+    records = result.model.records
+    return records.state_counts[:records.last_week + 1].astype(np.int32)
+
+
 def run_one(scenario: Scenario, seed: int, reuse: bool = True) -> RunResult:
-    """Run one design point: as `campaignsim.run`, with the replicate's world shared and,
-    for the vectorised engine, no per-clinician agent objects (nothing reads them)."""
+    """Run one design point: as `campaignsim.run`, on the lean path with the replicate's
+    world shared (`reuse`), or as `campaignsim.run` itself."""
     if not reuse:
         return run(scenario, seed=seed)
-    model = CampaignModel(scenario, seed, world=_world(scenario.staff, seed),
-                          clinician_agents=False)
-    while model.running:
-        model.step()
-    return RunResult(model=model, summary=summarise(model))
+    return run_lean(scenario, seed, world=_world(scenario.staff, seed))
 
 
 def run_task(task: Task) -> dict:
-    """Run a task; returns its runs (outcomes and state counts per week) or the error."""
-    runs = []
+    """Run a task; returns its runs (outcomes and state counts per week) or the error.
+
+    With `reuse`, every point's model is built first (in point order, so the first point
+    in error is the one reported) and the points run together where they can."""
+    models, results = [], []
     for point, values in task.points:
         try:
             scenario = validate_scenario(apply_point(task.base, task.paths, values))
-            result = run_one(scenario, task.seed, task.reuse)
+            if task.reuse:
+                models.append(lean_model(scenario, task.seed,
+                                         world=_world(scenario.staff, task.seed)))
+            else:
+                results.append(run(scenario, seed=task.seed))
         except ScenarioError as err:
             # ScenarioError does not survive pickling: send its parts.
             return {"replicate": task.replicate, "error": (point, err.field, err.message)}
-        counts = result.timeseries[list(STATES)].to_numpy(dtype=np.int32)
-        runs.append((point, _outcomes(result.summary), counts))
+    if task.reuse:
+        results = run_together(models)
+    runs = [(point, _outcomes(result.summary), _state_counts(result))
+            for (point, _), result in zip(task.points, results)]
     return {"replicate": task.replicate, "seed": task.seed, "runs": runs}
