@@ -109,6 +109,13 @@ class TestChannelCombination:
         assert [channel(model, i) for i in range(3)] == ["broadcast", "event", "event"]
         assert model.population.enrolments[CHANNELS.index("event")] == 2
 
+    def test_no_hazard_no_enrolment_even_at_u_zero(self, engine):
+        # trust 0: ρ = 0, so h_bc = 0 and P = 0; u = 0 is not below 0 (enrol iff u < P),
+        # and without a mandate nobody disengages: the push only makes them aware
+        model = run(generated({"broadcast": {"intensity": 1.0}}, n=2, trust=0.0,
+                              engine=engine), {0: 0.0, 1: 0.0})
+        assert [state(model, 0), state(model, 1)] == [AWARE, AWARE]
+
 
 class TestResonanceAndShock:
     """§7.3: ρ = clip(σ + (1 − σ)τ + S(t)); S = size·2^(−(t − k)/half_life) from week k."""
@@ -303,18 +310,39 @@ class TestPeerInfluence:
                            [("x", "a"), ("x", "b")], {n: {} for n in "xab"}, engine=engine)
         assert (state(run(model, {"x": u}), "x") == ENROLLED) is enrols
 
-    def test_peer_recruit_inherits_neighbours_mean_fidelity(self, tmp_path, engine):
+    @pytest.mark.parametrize("u, reached", [(0.4999, "broadcast"), (0.5001, None)])
+    def test_isolated_clinician_has_no_peer_hazard(self, tmp_path, engine, u, reached):
+        # d has no ties: its hazard is the broadcast's alone, 1.0·ρ = 0.5 (not q·1, not NaN)
+        nodes = {"boss": {"role": "manager"}, "a": {}, "b": {}, "d": {}}
+        tables = {"peer": {"rule": "bass", "q": 1.0}, "broadcast": {"intensity": 1.0},
+                  "clinicians": {"trust_in_management": 0.5}}
+        model = from_graph(tmp_path, tables, [("a", "b")], nodes, engine=engine)
+        assert channel(run(model, {"d": u}), "d") == reached
+
+    def test_instigators_fidelity_is_the_programmes(self, tmp_path, engine):
+        # θ = 0 enrols in week 1 through "peer" with no enrolled neighbour: fidelity 1 − σ
+        tables = {"peer": {"rule": "threshold", "threshold": 0.0},
+                  "codesign": {"share": 0.4}}
+        model = run(from_graph(tmp_path, tables, [("a", "b")], {"a": {}, "b": {}},
+                               engine=engine), {})
+        assert [channel(model, "a"), channel(model, "b")] == ["peer", "peer"]
+        assert model.population.fidelity.tolist() == pytest.approx([0.6, 0.6])
+
+    @pytest.mark.parametrize("ties, fidelity", [(["m", "s"], 0.6), (["m"], 0.2)])
+    def test_peer_recruit_inherits_neighbours_mean_fidelity(self, tmp_path, engine, ties,
+                                                            fidelity):
         # m enrols through a hybrid of α = 0.2 (fidelity 0.2) in week 1; x (another
-        # department) sees m and the seed s (fidelity 1): week 2 f = 1, fidelity 0.6
+        # department) sees m and the seed s (fidelity 1): week 2 f = 1, fidelity
+        # (0.2 + 1)/2 = 0.6; tied to m alone, 0.2
         nodes = {"h": {"role": "hybrid"}, "m": {}, "x": {"department": 1},
                  "s": {"department": 1}}
         tables = {"peer": {"rule": "bass", "q": 1.0, "ownership": 0.55},
                   "hybrids": {**HYBRID, "alignment": 0.2}, "seeding": {"nodes": ["s"]}}
-        model = from_graph(tmp_path, tables, [("h", "m"), ("x", "m"), ("x", "s")], nodes,
+        model = from_graph(tmp_path, tables, [("h", "m")] + [("x", t) for t in ties], nodes,
                            engine=engine)
         run(model, {"m": 0.0}, {})
         assert [channel(model, "m"), channel(model, "x")] == ["hybrid", "peer"]
-        assert value(model, "fidelity", "x") == pytest.approx(0.6)
+        assert value(model, "fidelity", "x") == pytest.approx(fidelity)
         assert value(model, "ownership", "x") == pytest.approx(0.55)
 
 
@@ -413,6 +441,26 @@ class TestChampions:
         assert model.approaches.champion_hazard.tolist() == pytest.approx([0, 0, 0.51, 0.3])
         assert [channel(model, "x"), state(model, "y")] == ["champion", AWARE]
         assert value(model, "ownership", "x") == pytest.approx(0.65)
+
+    def test_each_champion_approaches_up_to_capacity(self, tmp_path):
+        # c1 has three neighbours, c2 one, c3 two; capacity 1, persuasion 0.3
+        nodes = {n: {"role": "champion"} for n in ("c1", "c2", "c3")}
+        nodes.update({n: {} for n in ("x1", "x2", "x3", "y", "z1", "z2")})
+        tables = {"champions": {"rule": "formal", "capacity": 1, "persuasion": 0.3}}
+        edges = [("c1", "x1"), ("c1", "x2"), ("c1", "x3"), ("c2", "y"), ("c3", "z1"),
+                 ("c3", "z2")]
+        model = run(from_graph(tmp_path, tables, edges, nodes), {})
+        hazard = dict(zip(model.population.nodes, model.approaches.champion_hazard))
+        assert sorted(hazard[x] for x in ("x1", "x2", "x3")) == pytest.approx([0, 0, 0.3])
+        assert hazard["y"] == pytest.approx(0.3)
+        assert sorted(hazard[z] for z in ("z1", "z2")) == pytest.approx([0, 0.3])
+
+    @pytest.mark.parametrize("edges, hazard", [([("c", "x")], [0.0, 0.3]), ([], [0.0, 0.0])])
+    def test_one_tie_or_none(self, tmp_path, engine, edges, hazard):
+        tables = {"champions": {"rule": "formal", "capacity": 2, "persuasion": 0.3}}
+        model = run(from_graph(tmp_path, tables, edges, {"c": {"role": "champion"}, "x": {}},
+                               engine=engine), {})
+        assert model.approaches.champion_hazard.tolist() == pytest.approx(hazard)
 
     @pytest.mark.parametrize("u, enrols", [(0.7499, True), (0.7501, False)])
     def test_weight_in_peer_share(self, tmp_path, engine, u, enrols):
