@@ -392,6 +392,28 @@ class TestActivationAndIdeas:
         assert model.ideas == pytest.approx(ideas)
 
 
+class TestDrawBoundaries:
+    """A transition happens iff u < its probability: a draw exactly equal to it never
+    triggers it (the probabilities below are computed as the model computes them, so the
+    equality is exact in floating point)."""
+
+    def test_enrolment_and_backlash(self, engine):
+        # mandate 0.5, trust 1: P = 0.5 and backlash b = 0.5·0.5·0 = 0; u = P: aware
+        model = run(generated({"mandate": {"pressure": 0.5, "backlash": 0.5}}, n=1, trust=1.0,
+                              engine=engine), {0: 0.5})
+        assert state(model, 0) == AWARE
+
+    def test_erosion_and_activation(self, engine):
+        # seeds o = 0.6: e = 0.5·(1 − 0.6) = 0.2, a = 0.5·0.6 = 0.3; u = e: not eroded
+        # (so it activates); u = e + (1 − e)·a: neither
+        erode = 0.5 * (1.0 - 0.6)
+        activate = 0.5 * 0.6
+        model = generated({"seeding": {"count": 2}, "erosion": {"rate": 0.5},
+                           "activation": {"rate": 0.5}}, n=2, managers=0, engine=engine)
+        run(model, {0: erode, 1: erode + (1.0 - erode) * activate})
+        assert [state(model, 0), state(model, 1)] == [ACTIVE, ENROLLED]
+
+
 class TestErosionAndFatigue:
     """§7.11, §7.13: e = ε(1 − o)(1 + F) (× 0.5 when active), F' = F(1 − r) + λT;
     recovery D → A with probability `recovery`."""
@@ -409,7 +431,7 @@ class TestErosionAndFatigue:
         # week 2: e = 0.2·1.2 = 0.24 (enrolled), 0.12 (active)
         run(model, {0: 0.2399, 1: 0.2401, 2: 0.1199, 3: 0.1201})
         assert [state(model, i) for i in range(4)] == [DISENGAGED, ACTIVE, DISENGAGED, ACTIVE]
-        run(model, {0: 0.2999, 2: 0.3001})  # week 3: recovery 0.3
+        run(model, {0: 0.2999, 2: 0.3})  # week 3: recovery iff u < 0.3
         assert [state(model, 0), state(model, 2)] == [AWARE, DISENGAGED]
 
     def test_fatigue_recursion_and_receptiveness(self, engine):
