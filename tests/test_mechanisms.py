@@ -193,6 +193,33 @@ class TestHybridHazard:
         run(model, {})  # the two now aware are approached again, before the unaware
         assert set(np.flatnonzero(model.approaches.hybrid_touched)) == first
 
+    def test_capacity_zero_approaches_nobody(self):
+        model = run(generated({"hybrids": {**HYBRID, "capacity": 0}}, n=2, hybrids=1,
+                              managers=0), {})
+        assert not model.approaches.hybrid_touched.any()
+        assert model.population.state.tolist() == [UNAWARE, UNAWARE]
+
+    @pytest.mark.parametrize("approach", ["random", "aware_first"])
+    def test_equals_are_chosen_at_random(self, approach):
+        # 5 unaware, capacity 1: over 20 seeds the chosen one is not always the same
+        # (all 20 alike by chance: 5·(1/5)^20 ≈ 5e-14)
+        hybrids = {**HYBRID, "capacity": 1, "approach": approach}
+        chosen = set()
+        for seed in range(20):
+            model = generated({"hybrids": hybrids, "seed": seed}, n=5, hybrids=1, managers=0)
+            chosen.update(np.flatnonzero(run(model, {}).approaches.hybrid_touched).tolist())
+        assert len(chosen) > 1
+
+    @pytest.mark.parametrize("seed", range(5))
+    def test_aware_first_takes_every_aware(self, seed):
+        # week 1: capacity 2 makes 2 of 10 aware; week 2 the same 2 are approached
+        hybrids = {**HYBRID, "capacity": 2}
+        model = run(generated({"hybrids": hybrids, "seed": seed}, n=10, hybrids=1, managers=0),
+                    {})
+        aware = np.flatnonzero(model.population.state == AWARE).tolist()
+        assert len(aware) == 2
+        assert np.flatnonzero(run(model, {}).approaches.hybrid_touched).tolist() == aware
+
     def test_enrolled_and_disengaged_are_not_approached(self):
         # trust 0: h_hyb = 0.8·(0.5·0 + 0.5·0.9) = 0.36, P = 1 − 0.5·0.64 = 0.68, and
         # backlash b = 0.5·1·1 sends 0.68 ≤ u < 0.68 + 0.32·0.5 = 0.84 to D
@@ -386,10 +413,10 @@ class TestActivationAndIdeas:
         if share:
             tables["codesign"] = {"share": share}
         model = run(self.seeds(tables, engine, hybrids=1 if alignment is not None else 0),
-                    {0: 0.0}, {})
-        # week 1: 0 activates (nobody was active at its start: no ideas yet)
-        assert model.records.ideas[1] == 0.0
-        assert model.ideas == pytest.approx(ideas)
+                    {0: 0.0}, {}, {})
+        # week 1: 0 activates (nobody was active at its start: no ideas yet); weeks 2
+        # and 3 add `ideas` each
+        assert model.records.ideas[:4].tolist() == pytest.approx([0, 0, ideas, 2 * ideas])
 
 
 class TestDrawBoundaries:
@@ -463,6 +490,8 @@ class TestChampions:
         assert model.approaches.champion_hazard.tolist() == pytest.approx([0, 0, 0.51, 0.3])
         assert [channel(model, "x"), state(model, "y")] == ["champion", AWARE]
         assert value(model, "ownership", "x") == pytest.approx(0.65)
+        run(model, {})  # week 2: the aware y is approached again, the enrolled x not
+        assert model.approaches.champion_hazard.tolist() == pytest.approx([0, 0, 0, 0.3])
 
     def test_each_champion_approaches_up_to_capacity(self, tmp_path):
         # c1 has three neighbours, c2 one, c3 two; capacity 1, persuasion 0.3
@@ -547,6 +576,13 @@ class TestSeeding:
     def test_too_many_seeds(self):
         with pytest.raises(ScenarioError, match="asks for 4 seeds but only 3"):
             generated({"seeding": {"count": 4}}, n=3, managers=0)
+
+
+def test_agents_carry_their_graph_nodes(tmp_path):
+    nodes = {"boss": {"role": "manager"}, "lead": {"role": "hybrid"}, "a": {}}
+    model = from_graph(tmp_path, {"hybrids": HYBRID, "broadcast": {}}, [("lead", "a")], nodes)
+    assert [m.node for m in model.managers] == ["boss"]
+    assert [h.node for h in model.hybrids] == ["lead"] and model.managers[0].lead
 
 
 def test_summary_reads_the_world():
