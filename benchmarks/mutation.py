@@ -3,7 +3,7 @@
 mutmut (PyPI, 3.x; `pip install -e .[verify]`) copies src/ into ./mutants, makes many
 small changes ("mutants") to the functions of rules.py, dynamics.py, agents.py, model.py
 and outcomes.py, and runs the fast tests that reach each changed function (the selection
-in pyproject `[tool.mutmut]`: test_rules, test_mechanisms, test_engines, test_model).
+in pyproject `[tool.mutmut]`: test_rules, test_mechanisms*, test_engines, test_model).
 A mutant is *killed* when a test fails. Survivors are listed in docs/verification.md with
 the reason each is equivalent or harmless.
 

@@ -1,0 +1,106 @@
+"""After enrolment (docs/model.md §7.4, §7.11–7.14) in worlds of one to four clinicians
+with chosen draws (see worlds.py): activation, ideas, erosion with fatigue, the fatigue
+recursion, recovery, hybrids leaving, and the summary. Tests that go through clinicians'
+decisions run under both engines.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from campaignsim.agents import ACTIVE, AWARE, DISENGAGED, ENROLLED
+from campaignsim.outcomes import summarise
+from worlds import HYBRID, from_graph, generated, run, state
+from worlds import engine  # noqa: F401 (the fixture: both engines)
+
+
+class TestActivationAndIdeas:
+    """§7.11–7.12: a = min(r·o, 1) given no erosion; ideas ι·o·(σ + (1 − σ)(1 − ᾱ))."""
+
+    def seeds(self, tables, engine, hybrids=0):
+        return generated({"seeding": {"count": 4}, **tables}, n=4, hybrids=hybrids, managers=0,
+                         engine=engine)
+
+    def test_activation_band_after_erosion(self, engine):
+        # seeds: o = 0.6 (no [peer]); e = 0.5·0.4 = 0.2, a = 0.5·0.6 = 0.3:
+        # D for u < 0.2, X for 0.2 ≤ u < 0.2 + 0.8·0.3 = 0.44
+        model = run(self.seeds({"erosion": {"rate": 0.5}, "activation": {"rate": 0.5}}, engine),
+                    {0: 0.1999, 1: 0.2001, 2: 0.4399, 3: 0.4401})
+        assert [state(model, i) for i in range(4)] == [DISENGAGED, ACTIVE, ACTIVE, ENROLLED]
+
+    @pytest.mark.parametrize("alignment, share, ideas", [
+        (0.25, 0.0, 0.0225),   # 0.05·0.6·(1 − 0.25) per active clinician
+        (0.25, 0.2, 0.024),    # 0.05·0.6·(0.2 + 0.8·0.75)
+        (None, 0.2, 0.006),    # no hybrids: ᾱ = 1, openness σ: 0.05·0.6·0.2
+    ])
+    def test_ideas_from_the_active(self, engine, alignment, share, ideas):
+        tables = {"activation": {"rate": 0.5, "ideas_rate": 0.05}}
+        if alignment is not None:
+            tables["hybrids"] = {**HYBRID, "alignment": alignment}
+        if share:
+            tables["codesign"] = {"share": share}
+        model = run(self.seeds(tables, engine, hybrids=1 if alignment is not None else 0),
+                    {0: 0.0}, {}, {})
+        # week 1: 0 activates (nobody was active at its start: no ideas yet); weeks 2
+        # and 3 add `ideas` each
+        assert model.records.ideas[:4].tolist() == pytest.approx([0, 0, ideas, 2 * ideas])
+
+class TestErosionAndFatigue:
+    """§7.11, §7.13: e = ε(1 − o)(1 + F) (× 0.5 when active), F' = F(1 − r) + λT;
+    recovery D → A with probability `recovery`."""
+
+    TABLES = {"seeding": {"count": 4}, "broadcast": {"intensity": 0.4},
+              "fatigue": {"load": 0.5, "recovery": 0.1},
+              "erosion": {"rate": 0.5, "active_factor": 0.5, "recovery": 0.3},
+              "activation": {"rate": 1.0}}
+
+    def test_erosion_grows_with_fatigue(self, engine):
+        model = generated(self.TABLES, n=4, engine=engine)
+        # week 1: F = 0: e = 0.5·0.4 = 0.2, a = 0.6: X for 0.2 ≤ u < 0.68
+        run(model, {2: 0.5, 3: 0.5})
+        assert model.population.fatigue.tolist() == pytest.approx([0.2] * 4)  # 0.5·0.4
+        # week 2: e = 0.2·1.2 = 0.24 (enrolled), 0.12 (active)
+        run(model, {0: 0.2399, 1: 0.2401, 2: 0.1199, 3: 0.1201})
+        assert [state(model, i) for i in range(4)] == [DISENGAGED, ACTIVE, DISENGAGED, ACTIVE]
+        run(model, {0: 0.2999, 2: 0.3})  # week 3: recovery iff u < 0.3
+        assert [state(model, 0), state(model, 2)] == [AWARE, DISENGAGED]
+
+    def test_fatigue_recursion_and_receptiveness(self, engine):
+        tables = {"broadcast": {"intensity": 0.2}, "fatigue": {"load": 0.5, "recovery": 0.1}}
+        model = generated(tables, n=2, engine=engine)
+        run(model, {})
+        # week 2: h = 0.2·0.5·(1 − 0.1) = 0.09
+        run(model, {0: 0.0899, 1: 0.0901})
+        assert [state(model, 0), state(model, 1)] == [ENROLLED, AWARE]
+        run(model, {})
+        # by hand: 0.1, 0.1·0.9 + 0.1 = 0.19, 0.19·0.9 + 0.1 = 0.271
+        assert model.population.fatigue.tolist() == pytest.approx([0.271, 0.271])
+
+class TestHybridsLeave:
+    """§7.4: round(share × present) hybrids leave in leave_week; a department with
+    none left has alignment 1 (ideas only through co-design)."""
+
+    @pytest.mark.parametrize("share, left", [(0.5, 2), (0.3, 3), (1.0, 0)])
+    def test_how_many_leave(self, share, left):
+        hybrids = {**HYBRID, "leave_week": 2, "leave_share": share, "alignment": 0.4}
+        model = run(generated({"hybrids": hybrids}, n=2, hybrids=4, managers=0), {}, {}, {})
+        # round(0.3·4) = 1 leaves
+        assert model.records.hybrids[:4].tolist() == [4, 4, left, left]
+        assert model.department_alignment().tolist() == pytest.approx([0.4 if left else 1.0])
+
+def test_agents_carry_their_graph_nodes(tmp_path):
+    nodes = {"boss": {"role": "manager"}, "lead": {"role": "hybrid"}, "a": {}}
+    model = from_graph(tmp_path, {"hybrids": HYBRID, "broadcast": {}}, [("lead", "a")], nodes)
+    assert [m.node for m in model.managers] == ["boss"]
+    assert [h.node for h in model.hybrids] == ["lead"] and model.managers[0].lead
+
+
+def test_summary_reads_the_world():
+    """outcomes.summarise on a hand-made end state: 2 of 4 enrolled, 1 active."""
+    model = run(generated({"seeding": {"count": 2}, "activation": {"rate": 1.0}}, n=4,
+                          managers=0), {0: 0.0, 1: 0.0, 2: 0.0, 3: 0.0})
+    summary = summarise(model)
+    # seeds o = 0.6, a = 0.6: both active by u = 0 (X counts as enrolled)
+    assert summary["final_enrolled_share"] == 0.5 and summary["active_share"] == 0.5
+    assert summary["mean_ownership"] == pytest.approx(0.6)
+    assert summary["campaign_enrolments"] == 0 and summary["enrolments"] == 2
