@@ -95,6 +95,17 @@ def test_agents_carry_their_graph_nodes(tmp_path):
     assert [h.node for h in model.hybrids] == ["lead"] and model.managers[0].lead
 
 
+def test_hybrid_of_a_department_without_clinicians_does_not_campaign(tmp_path):
+    nodes = {"lead": {"role": "hybrid", "department": 5}, "a": {}, "b": {"department": 1}}
+    model = run(from_graph(tmp_path, {"hybrids": HYBRID}, [("lead", "a")], nodes), {})
+    assert model.hybrids == [] and not model.approaches.hybrid_touched.any()
+
+
+def test_without_peer_influence_thresholds_are_zero():
+    # docs/model.md §5: θ is 0 when there is no [peer] table
+    assert generated({}, n=3, managers=0).population.threshold.tolist() == [0.0, 0.0, 0.0]
+
+
 def test_summary_reads_the_world():
     """outcomes.summarise on a hand-made end state: 2 of 4 enrolled, 1 active."""
     model = run(generated({"seeding": {"count": 2}, "activation": {"rate": 1.0}}, n=4,

@@ -188,6 +188,16 @@ class TestSeeding:
                            [("hub", n) for n in "abc"], {n: {} for n in ["a", "hub", "b", "c"]})
         assert [n for n in model.population.nodes if state(model, n) == ENROLLED] == ["hub"]
 
+    def test_seeds_are_not_champions(self, tmp_path):
+        # the hub is a champion (enrolled at week 0): the best-connected seed is another
+        tables = {"seeding": {"count": 1, "rule": "degree"}, "champions": {"rule": "formal"}}
+        edges = [("hub", n) for n in "abc"] + [("a", "b"), ("a", "c")]  # degrees 3, 3, 2, 2
+        nodes = {"hub": {"role": "champion"}, **{n: {} for n in "abc"}}
+        model = from_graph(tmp_path, tables, edges, nodes)
+        assert [state(model, n) for n in ("hub", "a", "b", "c")] == [ENROLLED, ENROLLED,
+                                                                   UNAWARE, UNAWARE]
+        assert model.population.enrolments[CHANNELS.index("seed")] == 2
+
     def test_random_rule_is_random(self, tmp_path):
         # a star of 6: the random rule picks the hub in all 10 seeds with prob. 6^-10
         picks = set()
@@ -217,5 +227,5 @@ class TestSeeding:
         assert champions(3) == champions(3) == champions(3)
 
     def test_too_many_seeds(self):
-        with pytest.raises(ScenarioError, match="asks for 4 seeds but only 3"):
+        with pytest.raises(ScenarioError, match="^seeding: asks for 4 seeds but only 3"):
             generated({"seeding": {"count": 4}}, n=3, managers=0)
