@@ -151,6 +151,13 @@ class TestChampions:
                            {"c1": {"role": "champion"}, "y": {}, "p": {}}, engine=engine)
         assert (state(run(model, {"y": u}), "y") == ENROLLED) is enrols
 
+    def test_staff_champions_need_the_table_unless_it_is_switched_off(self):
+        with pytest.raises(ScenarioError, match=r"^staff\.champions: champions need a "
+                           r"\[champions\] table \(how they are chosen and act\)$"):
+            generated({}, n=3, managers=0, champions=1)
+        model = generated({"champions": {"enabled": False}}, n=3, managers=0, champions=1)
+        assert not model.population.champion.any()
+
     def test_chosen_by_degree(self, tmp_path):
         tables = {"champions": {"rule": "degree"}}
         model = from_graph(tmp_path, tables, [("hub", n) for n in "abc"] + [("a", "b")],
