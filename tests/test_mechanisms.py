@@ -98,6 +98,7 @@ class TestMandateBacklash:
                     {0: 0.2999, 1: 0.3001, 2: 0.3839, 3: 0.3841})
         assert [state(model, i) for i in range(4)] == [ENROLLED, DISENGAGED, DISENGAGED, AWARE]
 
+
 class TestHybridHazard:
     """§7.5: h = γ[αρ + (1 − α)m]. γ = 0.8, α = 0.5, ρ = 0.5, m = 0.9:
     h = 0.8·(0.25 + 0.45) = 0.56."""
@@ -221,6 +222,7 @@ class TestCodesignBoost:
         assert value(model, "ownership", seed) == pytest.approx(0.6)
         assert value(model, "fidelity", recruit) == value(model, "fidelity", seed) == \
             pytest.approx(0.6)
+
 
 class TestDrawBoundaries:
     """A transition happens iff u < its probability: a draw exactly equal to it never

@@ -45,6 +45,7 @@ class TestActivationAndIdeas:
         # and 3 add `ideas` each
         assert model.records.ideas[:4].tolist() == pytest.approx([0, 0, ideas, 2 * ideas])
 
+
 class TestErosionAndFatigue:
     """§7.11, §7.13: e = ε(1 − o)(1 + F) (× 0.5 when active), F' = F(1 − r) + λT;
     recovery D → A with probability `recovery`."""
@@ -76,6 +77,7 @@ class TestErosionAndFatigue:
         # by hand: 0.1, 0.1·0.9 + 0.1 = 0.19, 0.19·0.9 + 0.1 = 0.271
         assert model.population.fatigue.tolist() == pytest.approx([0.271, 0.271])
 
+
 class TestHybridsLeave:
     """§7.4: round(share × present) hybrids leave in leave_week; a department with
     none left has alignment 1 (ideas only through co-design)."""
@@ -87,6 +89,7 @@ class TestHybridsLeave:
         # round(0.3·4) = 1 leaves
         assert model.records.hybrids[:4].tolist() == [4, 4, left, left]
         assert model.department_alignment().tolist() == pytest.approx([0.4 if left else 1.0])
+
 
 def test_agents_carry_their_graph_nodes(tmp_path):
     nodes = {"boss": {"role": "manager"}, "lead": {"role": "hybrid"}, "a": {}}

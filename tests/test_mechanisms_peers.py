@@ -102,6 +102,7 @@ class TestAwareness:
         run(model, {})
         assert [state(model, "b"), state(model, "c")] == [b_state, UNAWARE]
 
+
 class TestChampions:
     """§5, §7.6: champions start enrolled; k approaches give 1 − (1 − p)^k; their
     weight counts in peer shares."""
@@ -163,6 +164,7 @@ class TestChampions:
         model = from_graph(tmp_path, tables, [("hub", n) for n in "abc"] + [("a", "b")],
                            {n: {} for n in ["hub", "a", "b", "c"]}, champions=1)
         assert [n for n in model.population.nodes if channel(model, n) == "seed"] == ["hub"]
+
 
 class TestSeeding:
     """§5: seeds start enrolled (channel seed) with [peer] ownership (0.6 without it),
