@@ -6,10 +6,11 @@ decisions run under both engines.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from campaignsim.agents import ACTIVE, AWARE, DISENGAGED, ENROLLED
-from campaignsim.outcomes import summarise
+from campaignsim.outcomes import summarise, weeks_to_share
 from worlds import HYBRID, from_graph, generated, run, state
 from worlds import engine  # noqa: F401 (the fixture: both engines)
 
@@ -107,6 +108,29 @@ def test_hybrid_of_a_department_without_clinicians_does_not_campaign(tmp_path):
 def test_without_peer_influence_thresholds_are_zero():
     # docs/model.md §5: θ is 0 when there is no [peer] table
     assert generated({}, n=3, managers=0).population.threshold.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_timeseries_and_weeks_to_share():
+    """§7.14 on a hand-made run: 4 clinicians, one hybrid (α = 0.5, γ = 0.8) who enrols 1
+    in week 1 and 2 more in week 2 (draws 0); nobody else enrols."""
+    model = run(generated({"hybrids": HYBRID}, n=4, hybrids=1, managers=0, weeks=2),
+                {0: 0.0}, {1: 0.0, 2: 0.0})
+    series = model.records.timeseries()
+    assert series["enrolled_share"].tolist() == [0.0, 0.25, 0.75]
+    assert series["channel:hybrid"].tolist() == [0, 1, 3]
+    # by hand: target 0.9·(1 − 0.5·0.5) = 0.675; 0.8 → 0.7875 → 0.77625
+    assert series["hybrid_credibility"].tolist() == pytest.approx([0.8, 0.7875, 0.77625])
+    assert series["ideas"].tolist() == [0.0, 0.0, 0.0] and series["hybrids"].tolist() == [1] * 3
+    summary = summarise(model)
+    # 0.25 is reached exactly in week 1 (≥, not >); 0.5 and 0.75 in week 2
+    assert [summary[f"weeks_to_{p}"] for p in (25, 50, 75)] == [1, 2, 2]
+    assert summary["peak_enrolled_share"] == 0.75
+    assert summary["mean_hybrid_credibility"] == pytest.approx(0.77625)
+
+
+def test_weeks_to_share_forgives_rounding_only():
+    assert weeks_to_share(np.array([0.0, 0.75 - 1e-15]), 0.75) == 1
+    assert weeks_to_share(np.array([0.0, 0.75 - 1e-9]), 0.75) is None
 
 
 def test_summary_reads_the_world():
