@@ -11,6 +11,7 @@ import pytest
 
 from campaignsim.agents import ACTIVE, AWARE, DISENGAGED, ENROLLED
 from campaignsim.outcomes import summarise, weeks_to_share
+from campaignsim.scenario import CHANNELS
 from worlds import HYBRID, from_graph, generated, run, state
 from worlds import engine  # noqa: F401 (the fixture: both engines)
 
@@ -124,8 +125,24 @@ def test_timeseries_and_weeks_to_share():
     summary = summarise(model)
     # 0.25 is reached exactly in week 1 (≥, not >); 0.5 and 0.75 in week 2
     assert [summary[f"weeks_to_{p}"] for p in (25, 50, 75)] == [1, 2, 2]
-    assert summary["peak_enrolled_share"] == 0.75
-    assert summary["mean_hybrid_credibility"] == pytest.approx(0.77625)
+    by_hand = {
+        "scenario": model.spec.name, "weeks": 2, "clinicians": 4,
+        "final_enrolled_share": 0.75, "active_share": 0.0, "enrolment_engagement_gap": 0.75,
+        "disengaged_share": 0.0, "aware_share": 1.0,  # the fourth was approached: aware
+        "peak_enrolled_share": 0.75, "enrolments": 3, "campaign_enrolments": 3,
+        "mean_ownership": 0.6, "mean_fidelity": 0.5,  # 0.3 + 0.6·(1 − 0.5); α = 0.5
+        "ideas": 0.0, "hybrids_present": 1, "mean_hybrid_credibility": 0.77625}
+    assert {key: summary[key] for key in by_hand} == pytest.approx(by_hand)
+    assert summary["enrolments_by_channel"]["hybrid"] == 3
+    assert summary["channel_shares"] == {c: float(c == "hybrid") for c in CHANNELS[1:]}
+
+
+def test_summary_of_a_campaign_that_enrols_nobody():
+    model = run(generated({"broadcast": {}}, n=2, trust=0.0, weeks=1), {})
+    summary = summarise(model)
+    assert summary["mean_ownership"] is None and summary["mean_fidelity"] is None
+    assert set(summary["channel_shares"].values()) == {0.0}
+    assert summary["aware_share"] == 1.0 and summary["weeks_to_25"] is None
 
 
 def test_weeks_to_share_forgives_rounding_only():
