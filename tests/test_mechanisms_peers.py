@@ -10,7 +10,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from campaignsim.agents import AWARE, DISENGAGED, ENROLLED, UNAWARE
+from campaignsim.agents import ACTIVE, AWARE, DISENGAGED, ENROLLED, UNAWARE
 from campaignsim.scenario import CHANNELS, ScenarioError
 from worlds import HYBRID, channel, from_graph, generated, run, state, value
 from worlds import engine  # noqa: F401 (the fixture: both engines)
@@ -32,12 +32,13 @@ class TestPeerInfluence:
         run(model, {})
         assert [state(model, n) for n in "cd"] == [ENROLLED, UNAWARE]
 
-    @pytest.mark.parametrize("u, enrols", [(0.0999, True), (0.1001, False)])
-    def test_bass_with_cynicism(self, tmp_path, engine, u, enrols):
+    @pytest.mark.parametrize("cynicism, u, enrols", [(0.5, 0.0999, True), (0.5, 0.1001, False),
+                                                     (1.0, 0.0001, False)])
+    def test_bass_with_cynicism(self, tmp_path, engine, cynicism, u, enrols):
         # x tied to a, b (seeds) and y. Week 1: b erodes (ε = 0.5, seed ownership 0).
-        # Week 2: K = 1 − 0.5·1 = 0.5, W = 3, f = 1/6, h = q·f = 0.6/6 = 0.1
-        # (ignoring cynicism: f = 1/3, h = 0.2)
-        tables = {"peer": {"rule": "bass", "q": 0.6, "cynicism": 0.5, "ownership": 0.0},
+        # Week 2: K = 1 − c·1 = 0.5, W = 3, f = 1/6, h = q·f = 0.6/6 = 0.1; with c = 1,
+        # K = 0 and h = 0 (ignoring cynicism: f = 1/3, h = 0.2)
+        tables = {"peer": {"rule": "bass", "q": 0.6, "cynicism": cynicism, "ownership": 0.0},
                   "erosion": {"rate": 0.5}, "seeding": {"nodes": ["a", "b"]}}
         model = from_graph(tmp_path, tables, [("x", "a"), ("x", "b"), ("x", "y")],
                            {n: {} for n in "xaby"}, engine=engine)
@@ -122,6 +123,22 @@ class TestChampions:
         assert value(model, "ownership", "x") == pytest.approx(0.65)
         run(model, {})  # week 2: the aware y is approached again, the enrolled x not
         assert model.approaches.champion_hazard.tolist() == pytest.approx([0, 0, 0, 0.3])
+
+    def test_only_enrolled_or_active_champions_approach(self, tmp_path, engine):
+        # week 1: c1 activates (e = 1·0.2 = 0.2 ≤ u = 0.5 < 0.2 + 0.8·0.8), c2 erodes
+        # (u = 0.1 < 0.2); x is an enrolled seed but no champion. Week 2: only the active
+        # c1 approaches (y); neither the disengaged c2 (w) nor x (z)
+        nodes = {"c1": {"role": "champion"}, "c2": {"role": "champion"},
+                 **{n: {} for n in "xywz"}}
+        tables = {"champions": {"rule": "formal", "capacity": 5, "persuasion": 0.3},
+                  "activation": {"rate": 1.0}, "erosion": {"rate": 1.0},
+                  "seeding": {"nodes": ["x"]}}
+        model = from_graph(tmp_path, tables, [("c1", "y"), ("c2", "w"), ("x", "z")], nodes,
+                           engine=engine)
+        run(model, {"c1": 0.5, "c2": 0.1}, {})
+        assert [state(model, n) for n in ("c1", "c2", "x")] == [ACTIVE, DISENGAGED, ENROLLED]
+        hazard = dict(zip(model.population.nodes, model.approaches.champion_hazard))
+        assert [hazard[n] for n in "ywz"] == pytest.approx([0.3, 0.0, 0.0])
 
     def test_each_champion_approaches_up_to_capacity(self, tmp_path):
         # c1 has three neighbours, c2 one, c3 two; capacity 1, persuasion 0.3
