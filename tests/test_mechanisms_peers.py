@@ -176,6 +176,21 @@ class TestChampions:
         model = generated({"champions": {"enabled": False}}, n=3, managers=0, champions=1)
         assert not model.population.champion.any()
 
+    def test_champions_start_with_the_programmes_fidelity(self, tmp_path):
+        tables = {"champions": {"rule": "formal"}, "codesign": {"share": 0.3}}
+        model = from_graph(tmp_path, tables, [("c", "x")], {"c": {"role": "champion"}, "x": {}})
+        assert value(model, "fidelity", "c") == pytest.approx(0.7)  # 1 − σ, σ = 0.3
+
+    def test_errors_name_the_field(self, tmp_path):
+        with pytest.raises(ScenarioError, match=r'^staff\.champions: \[champions\] is on: give '
+                           r'a number of champions > 0 \(or rule = "formal" with champion '
+                           r'roles in the graph\)$'):
+            generated({"champions": {}}, n=3, managers=0)
+        with pytest.raises(ScenarioError, match=r'^champions\.rule: rule = "formal" needs nodes '
+                           r'with role = "champion" in the staff graph file; none found$'):
+            from_graph(tmp_path, {"champions": {"rule": "formal"}}, [("a", "b")],
+                       {"a": {}, "b": {}})
+
     def test_chosen_by_degree(self, tmp_path):
         tables = {"champions": {"rule": "degree"}}
         model = from_graph(tmp_path, tables, [("hub", n) for n in "abc"] + [("a", "b")],
