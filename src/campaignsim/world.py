@@ -88,6 +88,8 @@ def _clinician_adjacency(graph: nx.Graph, nodes: list) -> sp.csr_matrix:
     ties = graph.graph.pop("_clinician_ties", None)  # left by the generator: no edge loop
     if ties is not None and nodes == list(range(n)):
         rows, cols = ties[:, 0], ties[:, 1]
+    elif n == 0:  # no clinicians: the model says so (networkx refuses an empty node list)
+        rows = cols = np.empty(0, dtype=np.int64)
     else:
         pairs = nx.to_scipy_sparse_array(graph, nodelist=nodes, weight=None, format="coo")
         rows, cols = pairs.row, pairs.col
