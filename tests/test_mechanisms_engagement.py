@@ -151,11 +151,15 @@ def test_weeks_to_share_forgives_rounding_only():
 
 
 def test_summary_reads_the_world():
-    """outcomes.summarise on a hand-made end state: 2 of 4 enrolled, 1 active."""
-    model = run(generated({"seeding": {"count": 2}, "activation": {"rate": 1.0}}, n=4,
-                          managers=0), {0: 0.0, 1: 0.0, 2: 0.0, 3: 0.0})
-    summary = summarise(model)
-    # seeds o = 0.6, a = 0.6: both active by u = 0 (X counts as enrolled)
-    assert summary["final_enrolled_share"] == 0.5 and summary["active_share"] == 0.5
-    assert summary["mean_ownership"] == pytest.approx(0.6)
-    assert summary["campaign_enrolments"] == 0 and summary["enrolments"] == 2
+    """outcomes.summarise on a hand-made end state of 5: three seeds (o = 0.6, so
+    e = 0.5·0.4 = 0.2 and a = 0.6) draw 0.1 (disengage), 0.5 (activate: 0.2 ≤ u <
+    0.2 + 0.8·0.6 = 0.68) and 0.9 (stay enrolled); the other two stay unaware."""
+    model = generated({"seeding": {"count": 3}, "activation": {"rate": 1.0},
+                       "erosion": {"rate": 0.5}}, n=5, managers=0, weeks=1)
+    seeds = [int(i) for i in np.flatnonzero(model.population.state == ENROLLED)]
+    summary = summarise(run(model, dict(zip(seeds, (0.1, 0.5, 0.9)))))
+    by_hand = {"final_enrolled_share": 0.4, "active_share": 0.2,
+               "enrolment_engagement_gap": 0.2, "disengaged_share": 0.2,
+               "aware_share": 0.6, "peak_enrolled_share": 0.6, "mean_ownership": 0.6,
+               "campaign_enrolments": 0, "enrolments": 3}
+    assert {key: summary[key] for key in by_hand} == pytest.approx(by_hand)
