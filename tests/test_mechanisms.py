@@ -172,6 +172,12 @@ class TestCredibility:
         assert model.hybrids[0].credibility == pytest.approx(0.6696)
         assert model.records.credibility[:3].tolist() == pytest.approx([0.7, 0.684, 0.6696])
 
+    def test_recorded_credibility_is_the_mean_over_hybrids(self):
+        # two hybrids of α = 0.8 start at 0.7 and both move to 0.684: the mean, not the sum
+        hybrids = {**HYBRID, "alignment": 0.8, "credibility": 0.7}
+        model = run(generated({"hybrids": hybrids}, n=2, hybrids=2, managers=0), {})
+        assert model.records.credibility[:2].tolist() == pytest.approx([0.7, 0.684])
+
     def test_mediating_hybrid_gains_credibility(self):
         # by hand: α = 0: target 0.9; 0.7 + 0.1·0.2 = 0.72
         assert self.credibility_after(0.0, 1).hybrids[0].credibility == pytest.approx(0.72)

@@ -11,7 +11,7 @@ import pytest
 
 from campaignsim.agents import ACTIVE, AWARE, DISENGAGED, ENROLLED
 from campaignsim.outcomes import summarise, weeks_to_share
-from campaignsim.scenario import CHANNELS
+from campaignsim.scenario import CHANNELS, STATES
 from worlds import HYBRID, from_graph, generated, run, state
 from worlds import engine  # noqa: F401 (the fixture: both engines)
 
@@ -122,6 +122,8 @@ def test_timeseries_and_weeks_to_share():
     # by hand: target 0.9·(1 − 0.5·0.5) = 0.675; 0.8 → 0.7875 → 0.77625
     assert series["hybrid_credibility"].tolist() == pytest.approx([0.8, 0.7875, 0.77625])
     assert series["ideas"].tolist() == [0.0, 0.0, 0.0] and series["hybrids"].tolist() == [1] * 3
+    counts = [c for c in series.columns if c.split(":")[-1] in STATES or c.startswith("channel:")]
+    assert {series[c].dtype.kind for c in counts + ["hybrids"]} == {"i"}  # counts, not floats
     summary = summarise(model)
     # 0.25 is reached exactly in week 1 (≥, not >); 0.5 and 0.75 in week 2
     assert [summary[f"weeks_to_{p}"] for p in (25, 50, 75)] == [1, 2, 2]

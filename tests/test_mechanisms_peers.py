@@ -116,6 +116,7 @@ class TestChampions:
                                 "ownership": 0.8, "convert_ownership": 0.65}}
         model = from_graph(tmp_path, tables, self.EDGES, self.NODES, engine=engine)
         assert channel(model, "c1") == "seed" and value(model, "ownership", "c1") == 0.8
+        assert value(model, "fidelity", "c1") == 1.0  # 1 − σ, no co-design
         run(model, {"x": 0.5099, "y": 0.3001})
         # by hand: x by two champions: 1 − 0.7² = 0.51; y by one: 0.3
         assert model.approaches.champion_hazard.tolist() == pytest.approx([0, 0, 0.51, 0.3])
