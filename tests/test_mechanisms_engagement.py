@@ -147,6 +147,11 @@ def test_summary_of_a_campaign_that_enrols_nobody():
     assert summary["aware_share"] == 1.0 and summary["weeks_to_25"] is None
 
 
+def test_timeseries_before_the_first_week():
+    model = generated({"seeding": {"count": 1}}, n=2, managers=0)
+    assert model.records.timeseries()["enrolled_share"].tolist() == [0.5]
+
+
 def test_weeks_to_share_forgives_rounding_only():
     assert weeks_to_share(np.array([0.0, 0.75 - 1e-15]), 0.75) == 1
     assert weeks_to_share(np.array([0.0, 0.75 - 1e-9]), 0.75) is None
