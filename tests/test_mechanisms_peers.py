@@ -233,11 +233,11 @@ class TestSeeding:
     def test_seeds_are_not_champions(self, tmp_path):
         # the hub is a champion (enrolled at week 0): the best-connected seed is another
         tables = {"seeding": {"count": 1, "rule": "degree"}, "champions": {"rule": "formal"}}
-        edges = [("hub", n) for n in "abc"] + [("a", "b"), ("a", "c")]  # degrees 3, 3, 2, 2
-        nodes = {"hub": {"role": "champion"}, **{n: {} for n in "abc"}}
+        edges = [("hub", n) for n in "abcd"] + [("a", "b"), ("a", "c")]  # degrees 4, 3, 2, 2, 1
+        nodes = {"hub": {"role": "champion"}, **{n: {} for n in "abcd"}}
         model = from_graph(tmp_path, tables, edges, nodes)
-        assert [state(model, n) for n in ("hub", "a", "b", "c")] == [ENROLLED, ENROLLED,
-                                                                   UNAWARE, UNAWARE]
+        assert [state(model, n) for n in ("hub", "a", "b", "c", "d")] == [
+            ENROLLED, ENROLLED, UNAWARE, UNAWARE, UNAWARE]
         assert model.population.enrolments[CHANNELS.index("seed")] == 2
 
     def test_random_rule_is_random(self, tmp_path):
