@@ -196,3 +196,10 @@ def test_a_generated_graph_exported_to_graphml_runs_the_same_when_loaded(tmp_pat
     assert (world.adjacency != generated.world.adjacency).nnz == 0
     assert world.hybrid_nodes == generated.world.hybrid_nodes
     pd.testing.assert_frame_equal(run(loaded, seed=3).timeseries, run(s, seed=3).timeseries)
+
+
+def test_bernoulli_indices_at_a_tiny_probability_end_without_overflow():
+    """numpy draws Geometric(1e-300) gaps of 2**63 - 1; summed unchecked they overflowed to
+    negative indices and the draw never ended (found by test_invariants: memory ran out)."""
+    for probability in (5e-324, 1e-300, 1e-20):
+        assert bernoulli_indices(300, probability, np.random.default_rng(1)).tolist() == []

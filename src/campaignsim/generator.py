@@ -39,7 +39,9 @@ def bernoulli_indices(total: int, probability: float, rng: np.random.Generator) 
     while True:
         expected = (total - 1 - last) * probability
         gaps = rng.geometric(probability, size=int(expected + 5 * np.sqrt(expected) + 16))
-        index = last + np.cumsum(gaps)
+        # a gap past the end ends the draw whatever its size; capped, the sum cannot overflow
+        # (at a tiny probability numpy returns gaps of 2**63 - 1)
+        index = last + np.cumsum(np.minimum(gaps, total + 1))
         if index[-1] >= total:
             chunks.append(index[: np.searchsorted(index, total)])
             return np.concatenate(chunks)
