@@ -100,7 +100,7 @@ def command_run(args) -> int:
 
 def command_compare(args) -> int:
     from . import plots
-    from .compare import bundled_scenarios, compare, comparison_table, format_table
+    from .compare import by_effect, bundled_scenarios, compare, comparison_table, format_table
     from .folders import Claim, results_check
     from .results_io import manifest, write_json, write_text
 
@@ -126,15 +126,15 @@ def command_compare(args) -> int:
     with Claim(out, results_check("compare", identity, fields, args.force)) as claim:
         started = time.perf_counter()
         comparison = compare(scenarios, replications=args.replications, seed=args.seed,
-                             workers=args.workers)
+                             workers=args.workers, quiet=args.quiet)
         elapsed = time.perf_counter() - started
         table = comparison_table(comparison)
         folder = claim.folder
         write_text(folder / "comparison.csv", table.to_csv(index=False, float_format="%.6g"))
         write_text(folder / "runs.csv", comparison.runs.to_csv(index=False, float_format="%.6g"))
-        plots.save_figure(plots.compare_adoption_figure(comparison),
+        plots.save_figure(plots.effects_figure(table), folder / "effects_compare.png")
+        plots.save_figure(plots.compare_adoption_figure(comparison, list(by_effect(table).index)),
                           folder / "adoption_compare.png")
-        plots.save_figure(plots.outcomes_figure(table), folder / "outcomes_compare.png")
         write_json(folder / "manifest.json", manifest(
             "compare", identity, scenario=", ".join(s.name for s in scenarios),
             sources=[str(f) for f in files], **fields,
@@ -143,7 +143,7 @@ def command_compare(args) -> int:
             resolved={s.name: s.to_dict() for s in scenarios}))
     print(format_table(table))
     print(f"{len(scenarios)} scenarios × {args.replications} replications in {elapsed:.1f} s; "
-          f"wrote {out}/: comparison.csv runs.csv adoption_compare.png outcomes_compare.png "
+          f"wrote {out}/: comparison.csv runs.csv effects_compare.png adoption_compare.png "
           "manifest.json")
     return 0
 
@@ -290,7 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
         "compare", help="compare scenarios side by side (default: the bundled strategies)",
         description="Run each scenario R times with common random numbers (replicate i of "
                     "every scenario uses the same seed: same staff graph, same clinicians) and "
-                    "write comparison.csv, runs.csv, adoption_compare.png, outcomes_compare.png.")
+                    "write comparison.csv, runs.csv, effects_compare.png (the paired "
+                    "differences to the first scenario) and adoption_compare.png.")
     compare.add_argument("files", nargs="*", metavar="FILE",
                          help=f"scenario files (default: every {DEFAULT_FOLDER}/*.toml, "
                               "baseline first); the first is the reference for differences")
@@ -305,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", help="results folder (default: results/compare/)")
     compare.add_argument("--force", action="store_true",
                          help="overwrite a folder holding another comparison's results")
+    compare.add_argument("--quiet", action="store_true", help="no progress bar")
     add_memory_flags(compare)
     compare.set_defaults(handler=command_compare)
 

@@ -63,7 +63,7 @@ CHANNEL_CREDIT = (
      "no channel (several each sufficient) or several at once, so these do not sum to 100 %."),
 )
 
-FIGURE_ORDER = ("adoption.png", "adoption_compare.png", "outcomes_compare.png")
+FIGURE_ORDER = ("adoption.png", "effects_compare.png", "adoption_compare.png")
 
 STYLE = """
 body { font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
@@ -497,9 +497,11 @@ def _figures_section(folder: Path) -> str:
     parts = []
     captions = {
         "adoption.png": "Share of clinicians in each state by week, and enrolment by role.",
-        "adoption_compare.png": "Enrolled (incl. active) and active shares by week: mean over "
-                                "replications with 95 % CI bands.",
-        "outcomes_compare.png": "Outcomes at the end of the campaign, mean and 95 % CI.",
+        "effects_compare.png": "Each strategy's effect: the paired difference to the baseline "
+                               "at the end of the campaign, mean and 95 % CI.",
+        "adoption_compare.png": "Enrolled (incl. active) and active shares by week, each "
+                                "strategy against the baseline (grey): mean over replications "
+                                "with 95 % CI bands.",
         "adoption_fans.png": "Adoption curves across the sweep's design points.",
         "heatmap.png": "Outcomes over the two swept parameters.",
     }
