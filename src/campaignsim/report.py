@@ -136,29 +136,12 @@ def resolved_scenarios(manifest: dict) -> dict[str, dict]:
 
 def scenario_question(source: str | None, bases: list[Path]) -> str | None:
     """The "Question:" lines of a scenario file's header comment, if the file is found."""
+    from .bundled import question_of
+
     if not source:
         return None
     candidates = [Path(source)] if Path(source).is_absolute() else [b / source for b in bases]
-    for path in candidates:
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
-            continue
-        question, collecting = [], False
-        for line in lines:
-            if not line.startswith("#"):
-                break
-            text = line.lstrip("#").strip()
-            if text.lower().startswith("question:"):
-                collecting, text = True, text[len("question:"):].strip()
-            elif collecting and (not text or text.split(":")[0].istitle() and ":" in text[:20]):
-                break
-            if collecting:
-                question.append(text)
-        if question:
-            text = " ".join(question)
-            return text[:1].upper() + text[1:]
-    return None
+    return next(filter(None, map(question_of, candidates)), None)
 
 
 def _sources(manifest: dict) -> dict[str, str]:
