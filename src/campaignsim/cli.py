@@ -16,8 +16,16 @@ import time
 from pathlib import Path
 
 from .budget import add_memory_flags, check_memory_budget, sweep_scenarios
-from .scenario import (REPLICATIONS_MAX, SEED_MAX, WEEKS_MAX, WORKERS_MAX, ScenarioError,
-                       load_scenario, whole_number)
+from .limits import (REPLICATIONS_MAX, SEED_MAX, WEEKS_MAX, WORKERS_MAX, ScenarioError,
+                     whole_number)
+
+
+def load_scenario(path):
+    """scenario.load_scenario, loaded on first use: `--help` and a usage error need no
+    schema (pydantic), so they answer at once."""
+    from .scenario import load_scenario as load
+
+    return load(path)
 
 #: The scenario run and app use when none is named: a bundled name (see bundled.py).
 DEFAULT_SCENARIO = "baseline"
