@@ -10,6 +10,7 @@ import zipfile
 
 import pytest
 
+from campaignsim import ScenarioError
 from campaignsim.bundled import bundled_folder, bundled_names, question_of, scenario_path
 
 from conftest import ROOT
@@ -40,8 +41,10 @@ def test_a_path_wins_over_a_bundled_name(tmp_path, monkeypatch):
         ROOT / "scenarios" / "sweeps" / "hybrid_alignment.toml")
     (tmp_path / "baseline").write_text("")
     assert scenario_path("baseline").resolve() == tmp_path / "baseline"
-    for text in ("nope", "../scenarios/baseline", "/baseline"):
+    for text in ("nope.toml", "../scenarios/baseline.toml", "/baseline"):
         assert str(scenario_path(text)) == text   # left for the loader to report
+    with pytest.raises(ScenarioError, match="nor a bundled scenario.*bundled: baseline, "):
+        scenario_path("basline")
 
 
 def test_main_job_works_from_another_folder(tmp_path):

@@ -40,8 +40,9 @@ def bundled_names(folder: Path | None = None) -> list[str]:
 
 def scenario_path(text: str | Path) -> Path:
     """The file a command-line scenario argument names: an existing path as given, else a
-    bundled scenario of that name (with or without ".toml"); else the path as given, so
-    that loading it reports the missing file."""
+    bundled scenario of that name (with or without ".toml"). A bare name that is neither
+    is refused with the bundled names; any other path is returned as given, so that
+    loading it reports the missing file."""
     path = Path(text)
     if path.exists():
         return path
@@ -49,6 +50,9 @@ def scenario_path(text: str | Path) -> Path:
     bundled = bundled_folder() / f"{name}{SUFFIX}"
     if name and ".." not in Path(name).parts and not path.is_absolute() and bundled.is_file():
         return bundled
+    if name and path.suffix == "" and not path.is_absolute():
+        raise ScenarioError(text, None, "no such file, nor a bundled scenario of that name; "
+                            "bundled: " + ", ".join(bundled_names()))
     return path
 
 
