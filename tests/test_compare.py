@@ -133,3 +133,16 @@ def test_effects_figure_puts_no_effect_on_zero_and_sorts_by_effect():
     assert labels == ["late  (no effect)", "weaker"]   # top to bottom: by effect
     assert enrolled.get_xlim()[0] < 0 < enrolled.get_xlim()[1]
     assert len(figure.axes) == 4
+
+
+def test_effects_figure_shows_the_probability_of_benefit_when_the_table_has_it():
+    from campaignsim.plots import BENEFIT_COLUMN, effects_figure
+
+    table = comparison_table(compare([small(name="base"), small(name="weaker",
+                                                                broadcast={"intensity": 0.01})],
+                                     replications=3, seed=1, workers=1))
+    assert not any("P(better)" in t.get_text() for t in effects_figure(table).axes[0].texts)
+    column = BENEFIT_COLUMN.format(key="final_enrolled_share")
+    table[column] = [np.nan, 0.07]   # as a posterior analysis would add it (issue 14)
+    texts = [t.get_text() for t in effects_figure(table).axes[0].texts]
+    assert texts == ["P(better) 7%"]

@@ -128,10 +128,10 @@ def effects_figure(table: pd.DataFrame):
 def compare_adoption_figure(comparison, order: list[int] | None = None):
     """Small multiples: each strategy's mean enrolled (solid) and active (dashed) curves
     with 95 % CI bands, against the reference's in grey; panels in `order` (indices of
-    the scenarios; default: as given)."""
+    the scenarios; default: as given), a strategy without effect titled so."""
     import numpy as np
 
-    from .compare import mean_ci
+    from .compare import mean_ci, no_effect_reason
 
     order = [i for i in (order or range(len(comparison.scenarios))) if i != 0]
     weeks = np.arange(comparison.enrolled.shape[2])
@@ -155,7 +155,9 @@ def compare_adoption_figure(comparison, order: list[int] | None = None):
             if comparison.replications > 1:
                 panel.fill_between(weeks, own[:, 1], own[:, 2], color=colour, alpha=0.2,
                                    linewidth=0)
-        panel.set_title(comparison.scenarios[index].name, fontsize=10)
+        nothing = no_effect_reason(comparison, index) is not None
+        panel.set_title(comparison.scenarios[index].name + ("  (no effect)" if nothing else ""),
+                        fontsize=10, color=NONE if nothing else "black")
         panel.set_ylim(0, 1)
         panel.grid(alpha=0.3)
     figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=4,
