@@ -146,14 +146,15 @@ class Comparison:
         return self.enrolled.shape[1]
 
 
-def progress_bar(total: int, name: str, quiet: bool):
-    """A tqdm bar on stderr (runs done, runs/s, time left), or nothing when quiet."""
+def progress_bar(total: int, name: str, quiet: bool, done: int = 0):
+    """The progress bar of compare and sweep: tqdm on stderr (runs done, runs/s, time
+    left), or None when quiet (no bar, and no tqdm monitor thread)."""
     if quiet:
-        return None   # no bar, and no tqdm monitor thread
+        return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="run", desc=name, file=sys.stderr, smoothing=0.05,
-                mininterval=0.5, dynamic_ncols=True)
+    return tqdm(total=total, initial=done, unit="run", desc=name, file=sys.stderr,
+                smoothing=0.05, mininterval=0.5, dynamic_ncols=True)
 
 
 def compare(scenarios: list[Scenario], replications: int = 20, seed: int = 0,
