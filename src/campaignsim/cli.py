@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -242,7 +243,6 @@ def command_sensitivity(args) -> int:
 
 def command_app(args) -> int:
     import importlib.util
-    import os
 
     if importlib.util.find_spec("solara") is None:
         raise ScenarioError(None, "app", "the teaching page needs the optional extra; install "
@@ -447,6 +447,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("campaignsim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:   # the reader left (`campaignsim scenarios | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except MemoryError:
         print("campaignsim: error: out of memory; make the scenario smaller or free memory",
               file=sys.stderr)
