@@ -121,7 +121,7 @@ def test_table_is_sorted_by_effect_reference_first():
 
 
 def test_effects_figure_puts_no_effect_on_zero_and_sorts_by_effect():
-    from campaignsim.plots import effects_figure
+    from campaignsim.compare_plots import effects_figure
 
     comparison = compare([small(name="base", broadcast={"intensity": 1.0}),
                           small(name="late", broadcast={"intensity": 1.0}, shock={"week": 10}),
@@ -136,7 +136,7 @@ def test_effects_figure_puts_no_effect_on_zero_and_sorts_by_effect():
 
 
 def test_effects_figure_shows_the_probability_of_benefit_when_the_table_has_it():
-    from campaignsim.plots import BENEFIT_COLUMN, effects_figure
+    from campaignsim.compare_plots import BENEFIT_COLUMN, effects_figure
 
     table = comparison_table(compare([small(name="base"), small(name="weaker",
                                                                 broadcast={"intensity": 0.01})],

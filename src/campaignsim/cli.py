@@ -108,7 +108,7 @@ def command_run(args) -> int:
 
 
 def command_compare(args) -> int:
-    from . import plots
+    from . import compare_plots, plots
     from .compare import by_effect, bundled_scenarios, compare, comparison_table, format_table
     from .folders import Claim, results_check
     from .results_io import manifest, write_json, write_text
@@ -143,8 +143,9 @@ def command_compare(args) -> int:
         folder = claim.folder
         write_text(folder / "comparison.csv", table.to_csv(index=False, float_format="%.6g"))
         write_text(folder / "runs.csv", comparison.runs.to_csv(index=False, float_format="%.6g"))
-        plots.save_figure(plots.effects_figure(table), folder / "effects_compare.png")
-        plots.save_figure(plots.compare_adoption_figure(comparison, list(by_effect(table).index)),
+        plots.save_figure(compare_plots.effects_figure(table), folder / "effects_compare.png")
+        plots.save_figure(compare_plots.adoption_figure(comparison,
+                                                        list(by_effect(table).index)),
                           folder / "adoption_compare.png")
         write_json(folder / "manifest.json", manifest(
             "compare", identity, scenario=", ".join(s.name for s in scenarios),

@@ -1,4 +1,6 @@
-"""Plots of runs: adoption curves by state and by role."""
+"""Plots of runs and sweeps: adoption curves by state and by role; a sweep's outcomes
+against its levers, heatmaps, fans and sensitivity indices (compare's figures:
+compare_plots.py)."""
 
 from __future__ import annotations
 
@@ -55,124 +57,6 @@ def save_figure(figure, path: Path) -> None:
     plt.close(figure)
 
 
-#: Effect colours: a clear gain, a clear loss (95 % CI excludes zero), unclear, and none.
-GAIN, LOSS, UNCLEAR, NONE = "#1b7837", "#b2182b", "#525252", "#969696"
-#: Optional table column (per outcome key) with the probability that a strategy beats the
-#: reference across a posterior; annotated beside each effect where present.
-BENEFIT_COLUMN = "prob_benefit_{key}"
-
-
-def effects_figure(table: pd.DataFrame):
-    """The comparison's answer: paired differences to the reference with 95 % CIs, one
-    panel per headline outcome, strategies sorted by their effect on enrolment (largest
-    on top), zero marked; a strategy with no effect at all sits on the zero line as an
-    open grey circle labelled so."""
-    import numpy as np
-
-    from .compare import EFFECTS as effects, by_effect
-
-    reference = table.iloc[0]["scenario"]
-    table = by_effect(table).iloc[1:]
-    count = len(table)
-    figure, axes = plt.subplots(1, len(effects), figsize=(3.6 * len(effects) + 1.8,
-                                                          0.38 * count + 1.9),
-                                sharey=True, constrained_layout=True)
-    positions = np.arange(count)[::-1]
-    for panel, (key, (title, unit)) in zip(axes, effects.items()):
-        scale = 100 if unit == "points" else 1
-        mean = table[f"diff_{key}"].to_numpy(dtype=float) * scale
-        low = table[f"diff_{key}_ci_low"].to_numpy(dtype=float) * scale
-        high = table[f"diff_{key}_ci_high"].to_numpy(dtype=float) * scale
-        none = table["no_effect"].astype(bool).to_numpy()
-        panel.axvline(0, color="black", linewidth=1)
-        for y, m, lo, hi, nothing in zip(positions, mean, low, high, none):
-            if nothing:
-                panel.plot(0, y, "o", markersize=8, markerfacecolor="white",
-                           markeredgecolor=NONE, markeredgewidth=1.5)
-                continue
-            colour = GAIN if lo > 0 else LOSS if hi < 0 else UNCLEAR
-            if key == "enrolment_engagement_gap":   # a wider gap is worse (title says so)
-                colour = LOSS if lo > 0 else GAIN if hi < 0 else UNCLEAR
-            if np.isfinite(lo):
-                panel.plot([lo, hi], [y, y], color=colour, linewidth=2.2, solid_capstyle="butt")
-            panel.plot(m, y, "o", color=colour, markersize=7)
-        benefit = BENEFIT_COLUMN.format(key=key)
-        if benefit in table:
-            for y, value in zip(positions, table[benefit].to_numpy(dtype=float)):
-                if np.isfinite(value):
-                    panel.annotate(f"P(better) {value:.0%}", (1, y), xycoords=("axes fraction",
-                                   "data"), xytext=(-2, 0), textcoords="offset points",
-                                   ha="right", va="center", fontsize=7, color="#444444")
-        finite = np.concatenate([low[np.isfinite(low)], high[np.isfinite(high)],
-                                 mean[np.isfinite(mean)], [0.0]])
-        reach = max(abs(finite).max(), 1e-9) * 1.15
-        panel.set_xlim(-reach, reach)
-        lower_is_better = key == "enrolment_engagement_gap"
-        panel.set(title=f"{title}{' (lower is better)' if lower_is_better else ''}", xlabel="Δ percentage points" if unit == "points"
-                  else f"Δ ({unit})")
-        panel.grid(axis="x", alpha=0.3)
-        for y in positions[1::2]:   # bands guide the eye across the panels
-            panel.axhspan(y - 0.5, y + 0.5, color="#f2f2f2", zorder=0)
-    labels = [f"{name}  (no effect)" if nothing else name
-              for name, nothing in zip(table["scenario"], table["no_effect"].astype(bool))]
-    axes[0].set_yticks(positions, labels)
-    axes[0].set_ylim(-0.6, count - 0.4)
-    for tick, nothing in zip(axes[0].get_yticklabels(), table["no_effect"].astype(bool)):
-        if nothing:
-            tick.set_color(NONE)
-    figure.suptitle(f"Effect of each strategy against {reference} (paired differences, mean and "
-                    "95 % CI; green: better, red: worse, grey: unclear)", fontsize=11)
-    return figure
-
-
-def compare_adoption_figure(comparison, order: list[int] | None = None):
-    """Small multiples: each strategy's mean enrolled (solid) and active (dashed) curves
-    with 95 % CI bands, against the reference's in grey; panels in `order` (indices of
-    the scenarios; default: as given), a strategy without effect titled so."""
-    import numpy as np
-
-    from .compare import mean_ci, no_effect_reason
-
-    order = [i for i in (order or range(len(comparison.scenarios))) if i != 0]
-    weeks = np.arange(comparison.enrolled.shape[2])
-
-    def bands(curves, index):
-        return np.array([mean_ci(curves[index, :, week]) for week in weeks])
-
-    reference = {name: bands(curves, 0) for name, curves in
-                 (("enrolled", comparison.enrolled), ("active", comparison.active))}
-    figure, axes = _panels(max(len(order), 1), width=3.4, height=2.6, columns=4, share=True)
-    base = comparison.scenarios[0].name
-    for panel, index in zip(axes, order):
-        for name, curves, style in (("enrolled", comparison.enrolled, "-"),
-                                    ("active", comparison.active, "--")):
-            panel.plot(weeks, reference[name][:, 0], color="#9e9e9e", linewidth=1.6,
-                       linestyle=style, label=f"{base} {name}")
-            own = bands(curves, index)
-            colour = "#2166ac" if name == "enrolled" else "#1b7837"
-            panel.plot(weeks, own[:, 0], color=colour, linewidth=1.8, linestyle=style,
-                       label=name)
-            if comparison.replications > 1:
-                panel.fill_between(weeks, own[:, 1], own[:, 2], color=colour, alpha=0.2,
-                                   linewidth=0)
-        nothing = no_effect_reason(comparison, index) is not None
-        panel.set_title(comparison.scenarios[index].name + ("  (no effect)" if nothing else ""),
-                        fontsize=10, color=NONE if nothing else "black")
-        panel.set_ylim(0, 1)
-        panel.grid(alpha=0.3)
-    figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=4,
-                  fontsize=8, frameon=False)
-    for panel in axes:
-        if panel.get_subplotspec().is_last_row():
-            panel.set_xlabel("week")
-        if panel.get_subplotspec().is_first_col():
-            panel.set_ylabel("share of clinicians")
-    figure.suptitle(f"Adoption curves against {base} (grey): enrolled (solid) and active "
-                    f"(dashed), mean and 95 % CI of {comparison.replications} replications",
-                    fontsize=11)
-    return figure
-
-
 # --- sweeps (campaignsim plot DIR, campaignsim sensitivity DIR) ----------------------
 
 # Outcome labels and the reading of sensitivity indices live in sweep.analysis, loaded
@@ -202,8 +86,10 @@ def _groups(series: pd.Series, limit: int = _GROUPS) -> tuple[pd.Series, list]:
     return labels, order
 
 
-def _panels(count: int, width: float = 4.2, height: float = 3.3, columns: int = 3,
-            share: bool = False):
+def panel_grid(count: int, width: float = 4.2, height: float = 3.3, columns: int = 3,
+               share: bool = False):
+    """A figure with `count` panels in rows of `columns` (the spare ones hidden); `share`
+    gives them common axes."""
     columns = min(columns, count)
     rows = -(-count // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows),
@@ -223,7 +109,7 @@ def sweep_outcome_figure(runs: pd.DataFrame, parameter: str, outcomes: dict[str,
 
     from .compare import mean_ci
 
-    figure, axes = _panels(len(outcomes))
+    figure, axes = panel_grid(len(outcomes))
     values = runs[parameter]
     discrete = len(_levels(values)) <= _DISCRETE
     numeric = _is_number(values)
@@ -276,7 +162,7 @@ def sweep_heatmap_figure(runs: pd.DataFrame, rows: str, columns: str,
     """Mean outcome in each cell of a two-parameter grid."""
     import numpy as np
 
-    figure, axes = _panels(len(outcomes), width=4.6, height=3.8)
+    figure, axes = panel_grid(len(outcomes), width=4.6, height=3.8)
     row_levels, column_levels = _levels(runs[rows]), _levels(runs[columns])
     for panel, (outcome, label) in zip(axes, outcomes.items()):
         table = (runs.groupby([rows, columns])[outcome].mean()
@@ -378,7 +264,7 @@ def sensitivity_figure(result):
 
     table = result.table
     outcomes = list(dict.fromkeys(table["outcome"]))
-    figure, axes = _panels(len(outcomes), width=4.6,
+    figure, axes = panel_grid(len(outcomes), width=4.6,
                            height=max(2.4, 0.45 * table["parameter"].nunique() + 1.4))
     bars = {"sobol": ("S1", "ST"), "grid": ("S1", "ST"), "morris": ("mu_star", "sigma"),
             "latin": ("S1",)}.get(result.method, (result.index,))
