@@ -207,7 +207,8 @@ def press(browser: Chromium, label: str) -> None:
 
 def choose_scenario(browser: Chromium, name: str) -> None:
     """Pick `name` in the scenario selector (a Vuetify select: open it, click the item)."""
-    box = browser.wait_for("""(() => { const s = document.querySelector('.v-select');
+    box = browser.wait_for("""(() => { const s = Array.from(document.querySelectorAll(
+            '.v-select')).find(e => (e.querySelector('label') || {}).textContent === 'Scenario');
         if (!s) return null; const r = s.getBoundingClientRect();
         return {x: r.x + r.width / 2, y: r.y + r.height / 2}; })()""", 15, "the scenario picker")
     browser.click(box["x"], box["y"])
@@ -284,6 +285,7 @@ def test_page_draws_network_and_curves_and_steps(app_url):
                          " return n && c && n.complete && c.complete && n.naturalWidth > 0"
                          " && c.naturalWidth > 0; })()", 60, "the network and the curves")
         assert week_text(browser).startswith("Week 0 of 52")
+        assert_classroom_controls(browser)
 
         network, curves = (image_stats(browser, "img.campaignsim-network"),
                            image_stats(browser, "img.campaignsim-curves"))
@@ -321,6 +323,16 @@ def test_page_draws_network_and_curves_and_steps(app_url):
         press(browser, "Reset")
         browser.wait_for("(document.querySelector('.campaignsim-week') || {}).textContent"
                          "?.startsWith('Week 0 of 52')", 30, "week 0 after Reset")
+        press(browser, "▶")   # play at the page's speed, then pause
+        browser.wait_for("/Week ([3-9]|[1-5][0-9]) of 52/.test((document.querySelector("
+                         "'.campaignsim-week') || {}).textContent || '')", 30, "play to week 3")
+        press(browser, "❚❚")
+        # Mesa's play loop may finish the step it is sleeping on after a pause: let it,
+        # before Reset (else that step lands on the new model)
+        time.sleep(0.6)
+        press(browser, "Reset")
+        browser.wait_for("(document.querySelector('.campaignsim-week') || {}).textContent"
+                         "?.startsWith('Week 0 of 52')", 30, "week 0 after Reset")
 
         choose_scenario(browser, "champions_network")
         browser.wait_for("(document.querySelector('.campaignsim-headline') || {}).textContent"
@@ -333,6 +345,33 @@ def test_page_draws_network_and_curves_and_steps(app_url):
         assert not outside, f"the page asked for resources beyond this machine: {outside}"
         assert not browser.failed_loads(), browser.failed_loads()
     print(f"browser test took {time.monotonic() - started:.1f} s after the server answered")
+
+
+def assert_classroom_controls(browser: Chromium) -> None:
+    """Only step, play/pause, reset and a speed in weeks per second; every lever captioned
+    with its value and unit before anything is touched; the seed a number field; the
+    scenario's question above the network."""
+    text = browser.evaluate("document.body.innerText")
+    for hidden in ("Play Interval", "Render Interval", "Use Threads"):
+        assert hidden not in text, f"Mesa's {hidden!r} control is shown"
+    buttons = browser.evaluate("Array.from(document.querySelectorAll('button')).map("
+                               "b => b.textContent.trim()).filter(t => t)")
+    assert {"Reset", "▶", "Step"} <= set(buttons), buttons
+    assert "Speed: 5 weeks per second" in text
+    captions = browser.evaluate("Array.from(document.querySelectorAll('.campaignsim-lever'))"
+                                ".map(e => e.textContent.trim())")
+    # the baseline's own values (scenarios/baseline.toml), shown without touching a slider
+    assert captions[:2] == ["Hybrid alignment: 0.80 (0 mediating – 1 management's frame)",
+                            "Hybrid capacity: 3 clinicians a week"], captions
+    assert len(captions) == 7 and all(":" in c for c in captions), captions
+    sliders = browser.evaluate("document.querySelectorAll('.v-slider').length")
+    assert sliders == 8, "seven levers and the speed"
+    seed = browser.evaluate("(() => { const i = document.querySelector('.campaignsim-seed "
+                            "input'); return i && [i.type, i.value]; })()")
+    assert seed == ["text", "1"] or seed == ["number", "1"], seed
+    question = browser.evaluate("(document.querySelector('.campaignsim-question') || {})"
+                                ".textContent || ''")
+    assert question.startswith('What does a "managed movement" achieve in a year'), question
 
 
 def test_app_refuses_a_bad_scenario_file(tmp_path, capsys):
@@ -428,21 +467,30 @@ def test_levers_turn_mechanisms_on_and_off(app_module):
 def test_teaching_model_takes_the_sliders_as_keywords(app_module):
     import inspect
 
-    from mesa.visualization import Slider
-
     spec = app_module.load_named("champions_network", app_module.scenario_catalogue(BASELINE))
-    params = app_module.model_params(spec)
+    values = app_module.model_params(spec)   # what Reset passes before a lever moves
     accepted = inspect.signature(app_module.TeachingModel.__init__).parameters
-    assert set(params) <= set(accepted) and "scenario" not in accepted
-    # What SolaraViz's Reset passes: every slider's value and the fixed parameters.
-    values = {k: (v.value if isinstance(v, Slider) else v["value"] if isinstance(v, dict) else v)
-              for k, v in params.items()}
+    assert set(values) <= set(accepted) and "scenario" not in accepted
+    assert set(app_module.LEVERS) | {"seed", "champion_rule", "scenario_name"} == set(values)
     model = app_module.TeachingModel(**values)
     assert model.spec.content_hash() == spec.content_hash()
     assert not isinstance(getattr(model, "scenario", None), type(spec))  # Mesa's own, untouched
     moved = app_module.TeachingModel(**{**values, "champions": 6, "champion_rule": "random",
                                         "seed": 5})
     assert int(moved.population.champion.sum()) == 6 and moved.seed == 5
+
+
+def test_lever_captions_show_value_and_unit(app_module):
+    levers = app_module.LEVERS
+    assert levers["hybrid_capacity"].text(3) == "Hybrid capacity: 3 clinicians a week"
+    assert levers["broadcast_intensity"].text(0.02) == (
+        "Broadcast intensity: 0.020 enrolment hazard a week")
+    assert levers["hybrid_alignment"].text(0.8) == (
+        "Hybrid alignment: 0.80 (0 mediating – 1 management's frame)")
+    spec = app_module.load_named("champions_network", app_module.scenario_catalogue(BASELINE))
+    wide = app_module.lever_ranges(spec.with_overrides(staff={**spec.staff.model_dump(),
+                                                               "champions": 140}))
+    assert wide["champions"].high == 140   # the range holds the scenario's own value
 
 
 def test_layout_is_fixed_and_departments_are_apart(app_module):

@@ -323,8 +323,16 @@ def _graph_files(kind: str, files: dict) -> tuple[dict, str]:
     return {**files, "bad.toml": _graph_scenario(graph, nodes, extra)}, graph
 
 
+#: seed nodes the generated staff graph does not have (checked without building it)
+SEED_NODE_CASES = {
+    f"seeding:{kind}": ({"bad.toml": toml_text({**TINY, "seeding": {"nodes": nodes}})},
+                        "seeding.nodes")
+    for kind, nodes in {"beyond-the-staff": [999], "negative": [-1],
+                        "unknown-name": ["top_degree"]}.items()
+}
+
 SCENARIO_CASES = {**schema_cases(), **DISTRIBUTION_CASES, **SWEEP_CASES, **MALFORMED_TOML,
-                  **GRAPH_CASES}
+                  **GRAPH_CASES, **SEED_NODE_CASES}
 EXTENDS_KINDS = list(extends_cases(Path(".")))
 
 #: argv (the scenario file written as TINY is "{s}") → flag named in the message
@@ -453,6 +461,16 @@ def test_bad_flag_is_a_usage_error_naming_the_flag(tmp_path, capfd, case):
     argv = [a.replace("{s}", str(scenario)) for a in argv]
     status, out, err = call(argv, capfd)
     assert_refused(status, out, err, flag)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["basline", "sweeps/nope"])
+def test_unknown_bundled_name_validate_and_run_agree(tmp_path, capfd, name):
+    validated = call(["validate", name], capfd)
+    ran = call(["run", name, "--out", str(tmp_path / "out")], capfd)
+    for result in (validated, ran):
+        assert_refused(*result, "nor a bundled scenario of that name; bundled: baseline")
+    assert validated[2] == ran[2]
     assert not (tmp_path / "out").exists()
 
 

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from campaignsim.compare import compare, comparison_table, mean_ci, replicate_seeds
+from campaignsim.compare import (by_effect, compare, comparison_table, format_table, mean_ci,
+                                 replicate_seeds)
 
 from conftest import ROOT, small_campaign as small
 
@@ -84,7 +85,7 @@ def test_compare_cli_identical_files_and_outputs(tmp_path):
     assert list(table.scenario) == ["a", "b"]
     assert table.loc[1, "diff_final_enrolled_share"] == 0.0
     assert table.loc[1, "diff_final_enrolled_share_ci_low"] == 0.0
-    for name in ("runs.csv", "adoption_compare.png", "outcomes_compare.png", "manifest.json"):
+    for name in ("runs.csv", "effects_compare.png", "adoption_compare.png", "manifest.json"):
         assert (out / name).stat().st_size > 0
 
 
@@ -96,3 +97,61 @@ def test_compare_cli_bad_file_exit_2(tmp_path):
     assert done.returncode == 2
     assert "hybrids.capasity" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_strategy_acting_when_nobody_is_left_is_flagged_with_the_reason():
+    """Broadcast intensity 1 enrols every aware clinician at once: by week 10 nobody is
+    still to enrol, so a shock in week 10 can change nothing, and the table says why."""
+    everyone = {"intensity": 1.0}
+    late = small(name="late_shock", broadcast=everyone, shock={"week": 10})
+    acting = small(name="mediating", broadcast={"intensity": 0.03},
+                   hybrids={"alignment": 0.1, "capacity": 5})
+    comparison = compare([small(name="base", broadcast=everyone), late, acting], replications=3,
+                         seed=1, workers=1)
+    assert comparison.open[0, :, 9].max() == 0   # the premise, from the runs themselves
+    table = comparison_table(comparison)
+    assert table.loc[0, "no_effect"] == "" and table.loc[2, "no_effect"] == ""
+    assert table.loc[1, "no_effect"] == ("nothing left to act on: 0 clinicians still to enrol "
+                                         "(unaware or aware) when shock acts in week 10")
+    text = format_table(table)
+    assert "no effect †" in text and "† late_shock: the same enrolment" in text
+
+
+def test_strategy_starting_after_the_last_week_is_flagged():
+    table = comparison_table(compare([small(name="base"), small(name="never", shock={"week": 30})],
+                                     replications=2, seed=1, workers=1))
+    assert table.loc[1, "no_effect"] == "it acts from week 30, after the last week simulated (20)"
+
+
+def test_table_is_sorted_by_effect_reference_first():
+    table = pd.DataFrame({"scenario": ["ref", "small", "big", "harm", "zero"],
+                          "diff_final_enrolled_share": [0.0, 0.01, 0.05, -0.02, 0.0]})
+    assert list(by_effect(table)["scenario"]) == ["ref", "big", "small", "zero", "harm"]
+
+
+def test_effects_figure_puts_no_effect_on_zero_and_sorts_by_effect():
+    from campaignsim.compare_plots import effects_figure
+
+    comparison = compare([small(name="base", broadcast={"intensity": 1.0}),
+                          small(name="late", broadcast={"intensity": 1.0}, shock={"week": 10}),
+                          small(name="weaker", broadcast={"intensity": 0.3})],
+                         replications=3, seed=1, workers=1)
+    figure = effects_figure(comparison_table(comparison))
+    enrolled = figure.axes[0]
+    labels = [t.get_text() for t in enrolled.get_yticklabels()][::-1]   # ticks run upwards
+    assert labels == ["late  (no effect)", "weaker"]   # top to bottom: by effect
+    assert enrolled.get_xlim()[0] < 0 < enrolled.get_xlim()[1]
+    assert len(figure.axes) == 4
+
+
+def test_effects_figure_shows_the_probability_of_benefit_when_the_table_has_it():
+    from campaignsim.compare_plots import BENEFIT_COLUMN, effects_figure
+
+    table = comparison_table(compare([small(name="base"), small(name="weaker",
+                                                                broadcast={"intensity": 0.01})],
+                                     replications=3, seed=1, workers=1))
+    assert not any("P(better)" in t.get_text() for t in effects_figure(table).axes[0].texts)
+    column = BENEFIT_COLUMN.format(key="final_enrolled_share")
+    table[column] = [np.nan, 0.07]   # as a posterior analysis would add it (issue 14)
+    texts = [t.get_text() for t in effects_figure(table).axes[0].texts]
+    assert texts == ["P(better) 7%"]

@@ -49,7 +49,7 @@ def test_compare_report_is_self_contained_and_complete(compare_folder, capsys):
     document = report.read_text(encoding="utf-8")
     assert_self_contained(document)
     images = re.findall(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', document)
-    assert len(images) == 2  # adoption_compare.png, outcomes_compare.png
+    assert len(images) == 2  # effects_compare.png, adoption_compare.png
     assert all(len(i) > 10_000 for i in images)
     for text in ("The question", "Key settings", "Outcomes", "Figures", "Manifest",
                  "small_base", "small_mediating", "Hybrids mediating",

@@ -9,15 +9,19 @@ and clinicians, after Waring & Crompton (2017), "A 'movement for improvement'?".
     result.timeseries, result.summary, result.model, result.enrolled_nodes()
 """
 
-from .scenario import Scenario, ScenarioError, load_scenario
+from .limits import ScenarioError
 
 __all__ = ["CampaignModel", "RunResult", "Scenario", "ScenarioError", "load_scenario", "run"]
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    # The model (Mesa, networkx, scipy) loads on first use, so that the command line can
-    # refuse a bad scenario or one too large for memory in well under a second.
+    # The schema (pydantic) and the model (Mesa, networkx, scipy) load on first use, so
+    # that the command line answers --help at once and refuses a bad scenario or one too
+    # large for memory in well under a second.
+    if name in ("Scenario", "load_scenario"):
+        from . import scenario
+        return getattr(scenario, name)
     if name == "CampaignModel":
         from .model import CampaignModel
         return CampaignModel

@@ -1,16 +1,18 @@
-"""The teaching page: a Mesa SolaraViz app to watch a campaign spread and move its levers.
+"""The teaching page: a Mesa/Solara app to watch a campaign spread and move its levers.
 
 Start it with `campaignsim app [FILE]` (or `solara run campaignsim.app`). The page has
 
-- a scenario picker over the scenario folder (FILE's folder, default `scenarios/`);
-  choosing a scenario rebuilds the model and resets the sliders to that scenario's values;
-- Mesa's SolaraViz controls (Reset, play/pause, Step, play interval) and sliders for the
-  main levers: seed, hybrid alignment and capacity, broadcast intensity, co-design share,
-  champions and how they are chosen, threshold mean and spread. As in every SolaraViz
-  page, a moved slider takes effect when Reset is pressed;
-- the staff network coloured by state (role by marker, departments as labelled
-  clusters), adoption curves by state, cumulative enrolments by channel, a week counter
-  and the headline outcomes.
+- a scenario picker over the scenario folder (FILE's folder, default the bundled
+  scenarios); choosing a scenario rebuilds the model and resets the levers to its values;
+- only the controls a class needs: Mesa's ModelController (Reset, play/pause, Step) and a
+  speed in weeks per second; Mesa's play interval, render interval and threads switch are
+  not shown. The levers: the seed as a number field, sliders captioned with their value
+  and unit (hybrid alignment and capacity, broadcast intensity, co-design share,
+  champions, threshold mean and spread) and how champions are chosen. As in every Mesa
+  page, a moved lever takes effect when Reset is pressed;
+- the scenario's question (from its file's header) above the staff network coloured by
+  state (role by marker, departments as labelled clusters), adoption curves by state,
+  cumulative enrolments by channel, a week counter and the headline outcomes.
 
 Design choices:
 
@@ -20,11 +22,12 @@ Design choices:
   middle; deterministic, no force-directed layout). Mesa's SpaceRenderer would need a
   `Network` space (a cell object per node) and recomputes `nx.spring_layout` whenever a
   renderer is copied on Reset; our layout costs milliseconds and stays put.
-- The visualisations are rendered by this page beside SolaraViz (which gets no
-  `components`), because SolaraViz places each component in a half-width, 300-pixel
-  draggable tile that is too small for a network of a thousand staff. They subscribe to
-  Mesa's `update_counter`, so Step, play and Reset redraw them exactly as they would a
-  SolaraViz component.
+- The page composes Mesa's ModelController with its own sidebar and dashboard instead of
+  using SolaraViz, whose sidebar always shows the play and render intervals and the
+  threads switch, whose sliders hide their values until touched, and which places each
+  component in a half-width, 300-pixel tile too small for a network of a thousand
+  staff. The views subscribe to Mesa's `update_counter`, so Step, play and Reset redraw
+  them exactly as they would a SolaraViz component.
 - The model is `TeachingModel`, a thin subclass of `CampaignModel` whose keyword
   arguments are the slider values; it never touches Mesa 3.5's reserved `model.scenario`.
 - Works offline: every script and style is served from the installed `solara-assets`
@@ -39,6 +42,7 @@ import io
 import math
 import os
 import warnings
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,13 +56,14 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 with warnings.catch_warnings():
     # Mesa 3.3's ComponentsView calls a hook after an early return; Solara warns about it on
-    # import (fixed in Mesa 3.5). Harmless here: this page passes SolaraViz no components.
+    # import (fixed in Mesa 3.5). Harmless here: this page does not use ComponentsView.
     warnings.filterwarnings("ignore", message=".*found despite early return",
                             category=UserWarning)
-    from mesa.visualization import Slider, SolaraViz  # noqa: E402
+    from mesa.visualization.solara_viz import ModelController  # noqa: E402
     from mesa.visualization.utils import update_counter  # noqa: E402
 
 from .agents import HybridLeader  # noqa: E402
+from .bundled import bundled_folder, question_of  # noqa: E402
 from .model import CampaignModel  # noqa: E402
 from .outcomes import summarise  # noqa: E402
 from .plots import STATE_COLOURS  # noqa: E402
@@ -86,14 +91,14 @@ def scenario_catalogue(file: str | Path | None = None,
                        folder: str | Path | None = None) -> dict[str, Path]:
     """Scenario files the picker offers, by name (file stem), the chosen one first.
 
-    The folder is `folder`, else FILE's folder, else `./scenarios`, else the scenarios
-    folder next to the source tree.
+    The folder is `folder`, else FILE's folder, else `./scenarios`, else the bundled
+    scenarios.
     """
     file = Path(file) if file else None
     candidates = [Path(folder)] if folder else []
     if file is not None:
         candidates.append(file.parent)
-    candidates += [Path("scenarios"), Path(__file__).resolve().parents[2] / "scenarios"]
+    candidates += [Path("scenarios"), bundled_folder()]
     files: list[Path] = [file] if file is not None else []
     for candidate in candidates:
         if candidate.is_dir() and any(candidate.glob("*.toml")):
@@ -230,36 +235,58 @@ def apply_levers(spec: Scenario, **levers) -> Scenario:
     return validate_scenario(data)
 
 
-def model_params(spec: Scenario, name: str | None = None) -> dict:
-    """SolaraViz `model_params` for a scenario (`name`: its catalogue name, default its
-    own): the scenario fixed, sliders starting at its values."""
+@dataclass(frozen=True)
+class Lever:
+    """A slider of the page: its label and unit (shown with its value), range and step."""
+
+    label: str
+    unit: str
+    low: float
+    high: float
+    step: float
+
+    @property
+    def whole(self) -> bool:
+        return float(self.step).is_integer()
+
+    def text(self, value) -> str:
+        """The slider's caption: label, value and unit ("Hybrid capacity: 3 clinicians a
+        week")."""
+        number = f"{int(value)}" if self.whole else f"{value:.{_decimals(self.step)}f}"
+        return f"{self.label}: {number} {self.unit}".rstrip()
+
+
+def _decimals(step: float) -> int:
+    return max(0, -math.floor(math.log10(step) + 1e-9))
+
+
+#: The sliders, in page order (the seed is a number field, the champion rule a select).
+LEVERS = {
+    "hybrid_alignment": Lever("Hybrid alignment", "(0 mediating – 1 management's frame)",
+                              0.0, 1.0, 0.05),
+    "hybrid_capacity": Lever("Hybrid capacity", "clinicians a week", 0, 15, 1),
+    "broadcast_intensity": Lever("Broadcast intensity", "enrolment hazard a week", 0.0, 0.1,
+                                 0.005),
+    "codesign_share": Lever("Co-design share", "of the programme", 0.0, 1.0, 0.05),
+    "champions": Lever("Champions", "staff", 0, 100, 1),
+    "threshold_mean": Lever("Threshold mean", "share of neighbours", 0.0, 1.0, 0.01),
+    "threshold_spread": Lever("Threshold spread", "(sd)", 0.0, 0.5, 0.01),
+}
+#: Play speeds the page offers, in weeks per second.
+SPEED_MIN, SPEED_MAX, SPEED_DEFAULT = 1, 10, 5
+
+
+def lever_ranges(spec: Scenario) -> dict[str, Lever]:
+    """The sliders for `spec`: each range widened to hold the scenario's own value."""
     d = lever_defaults(spec)
-    rules = list(champion_rules(spec))
-    return {
-        "scenario_name": name or spec.name,
-        "seed": Slider("Seed", value=int(d["seed"]), min=0, max=max(99, int(d["seed"])), step=1),
-        "hybrid_alignment": Slider("Hybrid alignment",
-                                   value=float(d["hybrid_alignment"]), min=0.0, max=1.0,
-                                   step=0.05),
-        "hybrid_capacity": Slider("Hybrid capacity",
-                                  value=int(d["hybrid_capacity"]), min=0,
-                                  max=max(15, int(d["hybrid_capacity"])), step=1),
-        "broadcast_intensity": Slider("Broadcast intensity",
-                                      value=float(d["broadcast_intensity"]), min=0.0,
-                                      max=max(0.1, float(d["broadcast_intensity"])),
-                                      step=0.005),
-        "codesign_share": Slider("Co-design share", value=float(d["codesign_share"]),
-                                 min=0.0, max=1.0, step=0.05),
-        "champions": Slider("Champions", value=int(d["champions"]), min=0,
-                            max=max(100, int(d["champions"])), step=1),
-        "champion_rule": {"type": "Select", "value": d["champion_rule"], "values": rules,
-                          "label": "Champions chosen by"},
-        "threshold_mean": Slider("Threshold mean",
-                                 value=float(d["threshold_mean"]), min=0.0, max=1.0, step=0.01),
-        "threshold_spread": Slider("Threshold spread", value=float(d["threshold_spread"]),
-                                   min=0.0, max=max(0.5, float(d["threshold_spread"])),
-                                   step=0.01),
-    }
+    return {key: Lever(lever.label, lever.unit, lever.low, max(lever.high, float(d[key])),
+                       lever.step) for key, lever in LEVERS.items()}
+
+
+def model_params(spec: Scenario, name: str | None = None) -> dict:
+    """The model's keyword arguments for a scenario (`name`: its catalogue name, default
+    its own) at its own lever values: what Reset builds before a lever moves."""
+    return {"scenario_name": name or spec.name, **lever_defaults(spec)}
 
 
 def champion_rules(spec: Scenario) -> tuple[str, ...]:
@@ -513,7 +540,8 @@ def curves_png(model: CampaignModel) -> bytes:
 
 
 def lever_summary(model: CampaignModel) -> str:
-    """The levers of the running model in one line (the sliders show no numbers)."""
+    """The levers of the running model in one line (the sliders show what Reset will build;
+    this line, what is running)."""
     spec = model.spec
     d = lever_defaults(spec)
     peer = spec.on("peer")
@@ -601,8 +629,12 @@ def Headline(model: CampaignModel):
 
 
 @solara.component
-def Dashboard(model: CampaignModel):
+def Dashboard(model: CampaignModel, question: str | None = None):
     with solara.Column(style={"padding": "8px"}):
+        if question:
+            solara.HTML(tag="div", unsafe_innerHTML=html.escape(question),
+                        classes=["campaignsim-question"],
+                        style={"font-size": "1.25em", "font-style": "italic"})
         with solara.Card(style={"padding": "6px 14px"}):
             Headline(model)
         with solara.Columns([11, 9]):
@@ -613,14 +645,55 @@ def Dashboard(model: CampaignModel):
 
 
 @solara.component
-def ScenarioView(name: str):
-    """SolaraViz (controls, sliders) and the dashboard for one chosen scenario."""
+def LeverControls(spec: Scenario, parameters: solara.Reactive[dict]):
+    """The seed (a number field), a slider per lever captioned with its value and unit,
+    and the champion rule; they set what the next Reset builds."""
+    def set_value(key: str):
+        return lambda value: parameters.set({**parameters.value, key: value})
+
+    values = parameters.value
+    solara.InputInt("Seed", value=int(values["seed"]), on_value=set_value("seed"),
+                    classes=["campaignsim-seed"])
+    for key, lever in lever_ranges(spec).items():
+        slider = solara.SliderInt if lever.whole else solara.SliderFloat
+        solara.Text(lever.text(values[key]), classes=["campaignsim-lever"])
+        slider("", value=values[key], min=lever.low, max=lever.high, step=lever.step,
+               on_value=set_value(key))
+    solara.Select("Champions chosen by", values=list(champion_rules(spec)),
+                  value=values["champion_rule"], on_value=set_value("champion_rule"))
+    solara.HTML(tag="div", unsafe_innerHTML="Moved levers take effect when you press "
+                "<b>Reset</b>.")
+
+
+@solara.component
+def ScenarioView(name: str, question: str | None = None):
+    """The run controls, the levers and the dashboard for one chosen scenario. Mesa's
+    ModelController gives Reset, play/pause and Step; the page sets its speed (weeks per
+    second) and hides Mesa's play and render intervals and its threads switch."""
     spec = solara.use_memo(lambda: load_named(name), [name])
     initial = solara.use_memo(lambda: TeachingModel(scenario_name=name), [name])
     model = solara.use_reactive(initial)
-    SolaraViz(model, components=[], model_params=model_params(spec, name),
-              name="campaignsim: a hospital improvement campaign", play_interval=150)
-    Dashboard(model.value)
+    parameters = solara.use_reactive(model_params(spec, name))
+    speed = solara.use_reactive(SPEED_DEFAULT)
+    interval = solara.use_reactive(1000 // SPEED_DEFAULT)
+    render_every, threads = solara.use_reactive(1), solara.use_reactive(False)
+
+    def set_speed(value: int) -> None:
+        speed.set(value)
+        interval.set(1000 // value)
+
+    with solara.AppBar():
+        solara.AppBarTitle("campaignsim: a hospital improvement campaign")
+    with solara.Sidebar():
+        with solara.Card("Run"):
+            ModelController(model, model_parameters=parameters, play_interval=interval,
+                            render_interval=render_every, use_threads=threads)
+            solara.Text(f"Speed: {speed.value} weeks per second", classes=["campaignsim-speed"])
+            solara.SliderInt("", value=speed.value, min=SPEED_MIN, max=SPEED_MAX,
+                             on_value=set_speed)
+        with solara.Card("Levers"):
+            LeverControls(spec, parameters)
+    Dashboard(model.value, question)
 
 
 @solara.component
@@ -645,7 +718,7 @@ def Page():
     if error:
         solara.Error(error)
     elif spec is not None:
-        ScenarioView(choice.value).key(choice.value)
+        ScenarioView(choice.value, question_of(catalogue[choice.value])).key(choice.value)
     else:
         solara.Error("no scenario files found")
 

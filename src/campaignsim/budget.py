@@ -31,7 +31,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .scenario import CHANNELS, PROFESSIONS, STATES, Scenario, ScenarioError, Staff
+from typing import TYPE_CHECKING
+
+from .limits import ScenarioError
+
+if TYPE_CHECKING:   # the schema (pydantic) loads only when a scenario is estimated
+    from .scenario import Scenario, Staff
 
 #: Measured with benchmarks/bench_memory.py (Python 3.11, Mesa 3.3, numpy 2): see
 #: docs/reliability.md ("Memory budget") for the numbers.
@@ -134,6 +139,8 @@ def _generated_sizes(staff: Staff) -> tuple[int, float]:
 def estimate_run(scenario: Scenario) -> Estimate:
     """The memory one `campaignsim run` of the scenario needs (peak, bytes), from the
     scenario alone: nothing is built and a graph file is only counted."""
+    from .scenario import CHANNELS, PROFESSIONS, STATES
+
     staff = scenario.staff
     if staff.graph:
         clinicians, ties = _loaded_sizes(staff)

@@ -11,16 +11,25 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 from .budget import add_memory_flags, check_memory_budget, sweep_scenarios
-from .scenario import (REPLICATIONS_MAX, SEED_MAX, WEEKS_MAX, WORKERS_MAX, ScenarioError,
-                       load_scenario, whole_number)
+from .limits import (REPLICATIONS_MAX, SEED_MAX, WEEKS_MAX, WORKERS_MAX, ScenarioError,
+                     whole_number)
 
-DEFAULT_FOLDER = "scenarios"
-DEFAULT_SCENARIO = f"{DEFAULT_FOLDER}/baseline.toml"
+
+def load_scenario(path):
+    """scenario.load_scenario, loaded on first use: `--help` and a usage error need no
+    schema (pydantic), so they answer at once."""
+    from .scenario import load_scenario as load
+
+    return load(path)
+
+#: The scenario run and app use when none is named: a bundled name (see bundled.py).
+DEFAULT_SCENARIO = "baseline"
 #: Most runs per sweep chunk a flag accepts.
 CHUNK_MAX = 1_000_000
 
@@ -99,14 +108,16 @@ def command_run(args) -> int:
 
 
 def command_compare(args) -> int:
-    from . import plots
-    from .compare import bundled_scenarios, compare, comparison_table, format_table
+    from . import compare_plots, plots
+    from .compare import by_effect, bundled_scenarios, compare, comparison_table, format_table
     from .folders import Claim, results_check
     from .results_io import manifest, write_json, write_text
 
-    files = [Path(f) for f in args.files] or bundled_scenarios(Path(DEFAULT_FOLDER))
+    from .bundled import bundled_folder
+
+    files = [Path(f) for f in args.files] or bundled_scenarios(bundled_folder())
     if not files:
-        raise ScenarioError(DEFAULT_FOLDER, None, "no scenario files found; name them")
+        raise ScenarioError(bundled_folder(), None, "no scenario files found; name them")
     scenarios = []
     for file in files:
         try:
@@ -126,15 +137,16 @@ def command_compare(args) -> int:
     with Claim(out, results_check("compare", identity, fields, args.force)) as claim:
         started = time.perf_counter()
         comparison = compare(scenarios, replications=args.replications, seed=args.seed,
-                             workers=args.workers)
+                             workers=args.workers, quiet=args.quiet)
         elapsed = time.perf_counter() - started
         table = comparison_table(comparison)
         folder = claim.folder
         write_text(folder / "comparison.csv", table.to_csv(index=False, float_format="%.6g"))
         write_text(folder / "runs.csv", comparison.runs.to_csv(index=False, float_format="%.6g"))
-        plots.save_figure(plots.compare_adoption_figure(comparison),
+        plots.save_figure(compare_plots.effects_figure(table), folder / "effects_compare.png")
+        plots.save_figure(compare_plots.adoption_figure(comparison,
+                                                        list(by_effect(table).index)),
                           folder / "adoption_compare.png")
-        plots.save_figure(plots.outcomes_figure(table), folder / "outcomes_compare.png")
         write_json(folder / "manifest.json", manifest(
             "compare", identity, scenario=", ".join(s.name for s in scenarios),
             sources=[str(f) for f in files], **fields,
@@ -143,7 +155,7 @@ def command_compare(args) -> int:
             resolved={s.name: s.to_dict() for s in scenarios}))
     print(format_table(table))
     print(f"{len(scenarios)} scenarios × {args.replications} replications in {elapsed:.1f} s; "
-          f"wrote {out}/: comparison.csv runs.csv adoption_compare.png outcomes_compare.png "
+          f"wrote {out}/: comparison.csv runs.csv effects_compare.png adoption_compare.png "
           "manifest.json")
     return 0
 
@@ -239,20 +251,18 @@ def command_sensitivity(args) -> int:
 
 def command_app(args) -> int:
     import importlib.util
-    import os
 
     if importlib.util.find_spec("solara") is None:
         raise ScenarioError(None, "app", "the teaching page needs the optional extra; install "
                             "it with: python3 -m pip install -e '.[app]'")
-    file = args.file or (DEFAULT_SCENARIO if Path(DEFAULT_SCENARIO).is_file() else None)
-    if file is not None:
-        load_scenario(file)  # a bad file ends here with its message, not in the browser
+    file = args.file
+    load_scenario(file)  # a bad file ends here with its message, not in the browser
     # No telemetry; and quiet about the session cookie over plain http on 127.0.0.1
     # (Solara warns on every page load; it falls back to SameSite=Lax, which is right here).
     quiet = "ignore:Cookies with samesite=none require https:UserWarning"
     warnings = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), quiet]))
     env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", PYTHONWARNINGS=warnings,
-               CAMPAIGNSIM_APP_FILE=str(Path(file).resolve()) if file else "")
+               CAMPAIGNSIM_APP_FILE=str(Path(file).resolve()))
     command = [sys.executable, "-m", "solara", "run", "campaignsim.app", "--host", args.host,
                "--port", str(args.port), "--production", "--no-open", "--no-check-version"]
     print(f"campaignsim app: serving http://{args.host}:{args.port}/ (Ctrl-C stops it)",
@@ -271,6 +281,19 @@ def command_report(args) -> int:
     return 0
 
 
+def command_scenarios(args) -> int:
+    from .bundled import copy_scenario, format_listing
+
+    if args.action is None:
+        print(format_listing())
+        return 0
+    written = copy_scenario(args.name, args.folder, force=args.force)
+    print(f"wrote {len(written)} files to {args.folder}/: "
+          + " ".join(str(p.relative_to(Path(args.folder).resolve())) for p in written))
+    print(f"edit them, then: campaignsim run {Path(args.folder) / written[0].name}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="campaignsim",
@@ -282,7 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Run one scenario; write timeseries.csv, summary.json, "
                                           "adoption.png and manifest.json to --out.")
     run.add_argument("file", nargs="?", default=DEFAULT_SCENARIO,
-                     help=f"scenario TOML file (default: {DEFAULT_SCENARIO})")
+                     help=f"scenario TOML file or bundled name (default: {DEFAULT_SCENARIO}; "
+                          "see campaignsim scenarios)")
     run.add_argument("--seed", type=whole_number_flag(0, SEED_MAX),
                      help="seed, 0 to 2**32 - 1 (default: the scenario's)")
     run.add_argument("--steps", type=whole_number_flag(1, WEEKS_MAX),
@@ -297,10 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
         "compare", help="compare scenarios side by side (default: the bundled strategies)",
         description="Run each scenario R times with common random numbers (replicate i of "
                     "every scenario uses the same seed: same staff graph, same clinicians) and "
-                    "write comparison.csv, runs.csv, adoption_compare.png, outcomes_compare.png.")
+                    "write comparison.csv, runs.csv, effects_compare.png (the paired "
+                    "differences to the first scenario) and adoption_compare.png.")
     compare.add_argument("files", nargs="*", metavar="FILE",
-                         help=f"scenario files (default: every {DEFAULT_FOLDER}/*.toml, "
-                              "baseline first); the first is the reference for differences")
+                         help="scenario files or bundled names (default: every bundled "
+                              "strategy, baseline first); the first is the reference for "
+                              "differences")
     compare.add_argument("--replications", "-r", type=whole_number_flag(1, REPLICATIONS_MAX),
                          default=20,
                          help="replications per scenario (default: 20)")
@@ -312,13 +338,14 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", help="results folder (default: results/compare/)")
     compare.add_argument("--force", action="store_true",
                          help="overwrite a folder holding another comparison's results")
+    compare.add_argument("--quiet", action="store_true", help="no progress bar")
     add_memory_flags(compare)
     compare.set_defaults(handler=command_compare)
 
     validate = commands.add_parser("validate", help="check a scenario file and print it resolved",
                                    description="Print the resolved scenario (after extends and "
                                                "defaults) or the errors.")
-    validate.add_argument("file", help="scenario TOML file")
+    validate.add_argument("file", help="scenario TOML file or bundled name")
     validate.set_defaults(handler=command_validate)
 
     sweep = commands.add_parser(
@@ -328,7 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "the same seed). Writes runs.parquet (one row per run), timeseries/ (a "
                     "Parquet dataset, long format) and manifest.json to --out, in chunks; "
                     "run the same command again to resume an interrupted sweep.")
-    sweep.add_argument("file", help="scenario TOML file with a [sweep] table")
+    sweep.add_argument("file", help="scenario TOML file with a [sweep] table, or bundled name "
+                                    "(sweeps/hybrid_alignment)")
     sweep.add_argument("--workers", type=whole_number_flag(1, WORKERS_MAX), default=None,
                        metavar="N",
                        help="processes (default: all cores; 1 runs in this process); with "
@@ -403,13 +431,26 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the interactive teaching page: the staff network coloured by state, "
                     "adoption curves, enrolments by channel, sliders for the main levers and a "
                     "scenario picker over FILE's folder. Needs the 'app' extra; works offline.")
-    app.add_argument("file", nargs="?", default=None,
-                     help=f"scenario shown first (default: {DEFAULT_SCENARIO})")
+    app.add_argument("file", nargs="?", default=DEFAULT_SCENARIO,
+                     help=f"scenario shown first, a file or bundled name (default: "
+                          f"{DEFAULT_SCENARIO})")
     app.add_argument("--host", default="127.0.0.1",
                      help="address to listen on (default: 127.0.0.1, this machine only)")
     app.add_argument("--port", type=whole_number_flag(0, 65535), default=8765,
                      help="port (default: 8765)")
     app.set_defaults(handler=command_app)
+
+    scenarios = commands.add_parser(
+        "scenarios", help="list the bundled scenarios and their questions; copy one to edit",
+        description="List the scenarios installed with campaignsim, each with the question "
+                    "it asks; any command takes their names in place of a file. `scenarios "
+                    "copy NAME DIR` writes an editable copy (and the files it extends).")
+    actions = scenarios.add_subparsers(dest="action", metavar="ACTION")
+    copy = actions.add_parser("copy", help="copy a bundled scenario into a folder to edit it")
+    copy.add_argument("name", metavar="NAME", help="bundled scenario name (e.g. baseline)")
+    copy.add_argument("folder", metavar="DIR", help="folder to copy into (made if missing)")
+    copy.add_argument("--force", action="store_true", help="overwrite files of the same name")
+    scenarios.set_defaults(handler=command_scenarios)
 
     report = commands.add_parser(
         "report", help="write a self-contained HTML report of a run, compare or sweep folder",
@@ -429,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _name_files(args)
         return args.handler(args)
     except ScenarioError as err:
         if err.source is None:
@@ -438,6 +480,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("campaignsim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:   # the reader left (`campaignsim scenarios | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except MemoryError:
         print("campaignsim: error: out of memory; make the scenario smaller or free memory",
               file=sys.stderr)
@@ -445,6 +490,16 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:   # the environment (disk full, read-only folder), not the input
         print(f"campaignsim: error: {_describe(err)}", file=sys.stderr)
         return 1
+
+
+def _name_files(args) -> None:
+    """Scenario arguments that name a bundled scenario ("baseline") become its file."""
+    from .bundled import scenario_path
+
+    if args.command in ("run", "validate", "sweep", "app"):
+        args.file = str(scenario_path(args.file))
+    if args.command == "compare":
+        args.files = [str(scenario_path(f)) for f in args.files]
 
 
 def _describe(error: OSError) -> str:

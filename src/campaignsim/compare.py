@@ -10,6 +10,7 @@ the outcomes themselves.
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,14 @@ OUTCOMES = ("final_enrolled_share", "active_share", "enrolment_engagement_gap", 
             "mean_ownership_of_enrolled_now", "mean_fidelity_at_enrolment",
             "mean_fidelity_of_enrolled_now", "ideas")
 SHARE_CHANNELS = tuple(c for c in CHANNELS if c != "seed")
+#: The headline outcomes whose paired differences to the reference answer the comparison's
+#: question (the effect panels, in order), with their labels and units.
+EFFECTS = {"final_enrolled_share": ("Enrolled (incl. active)", "points"),
+           "active_share": ("Active", "points"),
+           "enrolment_engagement_gap": ("Enrolment–engagement gap", "points"),
+           "mean_ownership_of_enrolled_now": ("Mean ownership of the enrolled", "0–1 scale")}
+#: Outcomes with paired differences in the table: the headline ones and the disengaged.
+DIFFERENCES = (*EFFECTS, "disengaged_share")
 
 
 def replicate_seeds(seed: int, replications: int) -> list[int]:
@@ -134,6 +143,8 @@ def _row(scenario_index: int, replicate: int, seed: int, result: RunResult) -> d
                                           if campaign else 0.0)
     row["enrolled_curve"] = result.timeseries["enrolled_share"].to_numpy()
     row["active_curve"] = result.timeseries["active_share"].to_numpy()
+    # the clinicians a campaign can still enrol: neither enrolled nor disengaged
+    row["open_curve"] = (result.timeseries["unaware"] + result.timeseries["aware"]).to_numpy()
     return row
 
 
@@ -145,14 +156,26 @@ class Comparison:
     runs: pd.DataFrame
     enrolled: np.ndarray   # (scenarios, replications, weeks + 1)
     active: np.ndarray
+    open: np.ndarray       # clinicians unaware or aware: still to enrol
 
     @property
     def replications(self) -> int:
         return self.enrolled.shape[1]
 
 
+def progress_bar(total: int, name: str, quiet: bool, done: int = 0):
+    """The progress bar of compare and sweep: tqdm on stderr (runs done, runs/s, time
+    left), or None when quiet (no bar, and no tqdm monitor thread)."""
+    if quiet:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=done, unit="run", desc=name, file=sys.stderr,
+                smoothing=0.05, mininterval=0.5, dynamic_ncols=True)
+
+
 def compare(scenarios: list[Scenario], replications: int = 20, seed: int = 0,
-            workers: int | None = None) -> Comparison:
+            workers: int | None = None, quiet: bool = True) -> Comparison:
     """Run each scenario `replications` times with common random numbers.
 
     Args:
@@ -161,6 +184,7 @@ def compare(scenarios: list[Scenario], replications: int = 20, seed: int = 0,
         seed: the comparison's seed; replicate i uses `replicate_seeds(seed, R)[i]`.
         workers: processes (default: all cores; 1 runs in this process). Results do not
             depend on it.
+        quiet: False shows a progress bar on stderr (the CLI's default).
 
     Raises:
         ScenarioError: a scenario that is not a Scenario, or replications, seed or workers
@@ -174,13 +198,27 @@ def compare(scenarios: list[Scenario], replications: int = 20, seed: int = 0,
     seeds = replicate_seeds(seed, replications)
     jobs = [(r, scenarios, seeds[r]) for r in range(replications)]
     workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(jobs) == 1:
-        by_replicate = [_replicate_rows(job) for job in jobs]
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context(),
-                                 initializer=end_with, initargs=end_with_this_process()) as pool:
-            by_replicate = list(pool.map(_replicate_rows, jobs,
-                                         chunksize=max(1, len(jobs) // (4 * workers))))
+    bar = progress_bar(replications * len(scenarios), "compare", quiet)
+    by_replicate = []
+
+    def collect(finished) -> None:   # in job order, so results do not depend on workers
+        for replicate_rows in finished:
+            by_replicate.append(replicate_rows)
+            if bar is not None:
+                bar.update(len(replicate_rows))
+
+    try:
+        if workers == 1 or len(jobs) == 1:
+            collect(map(_replicate_rows, jobs))
+        else:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=process_context(),
+                                     initializer=end_with,
+                                     initargs=end_with_this_process()) as pool:
+                collect(pool.map(_replicate_rows, jobs,
+                                 chunksize=max(1, len(jobs) // (4 * workers))))
+    finally:
+        if bar is not None:
+            bar.close()
     rows = sorted((row for rows in by_replicate for row in rows),
                   key=lambda row: (row["scenario_index"], row["replicate"]))
     weeks = max(len(row["enrolled_curve"]) for row in rows)
@@ -192,9 +230,9 @@ def compare(scenarios: list[Scenario], replications: int = 20, seed: int = 0,
             array[row["scenario_index"], row["replicate"], : len(values)] = values
         return array
 
-    enrolled, active = curves("enrolled_curve"), curves("active_curve")
     runs = pd.DataFrame([{k: v for k, v in row.items() if not k.endswith("_curve")} for row in rows])
-    return Comparison(scenarios, runs, enrolled, active)
+    return Comparison(scenarios, runs, *(curves(f"{k}_curve") for k in ("enrolled", "active",
+                                                                         "open")))
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -217,9 +255,70 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     return (mean, mean - half, mean + half)
 
 
+def _week_settings(section, key: str = "") -> list[int]:
+    """Every week named in a scenario section (fields such as start_week, leave_week, the
+    weeks of events): where in time the section acts."""
+    if isinstance(section, dict):
+        return [w for k, v in section.items() for w in _week_settings(v, k)]
+    if "week" not in key:
+        return []
+    values = section if isinstance(section, list) else [section]
+    return [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+
+
+def no_effect_reason(comparison: Comparison, index: int) -> str | None:
+    """Why scenario `index` has exactly the reference's headline outcomes (EFFECTS) and
+    adoption curves in every replication, as far as the runs tell; None when some
+    replication differs. Other outcomes that do differ are named.
+
+    The sections of the scenario that differ from the reference name the weeks in which
+    they act; the reference's curves give the clinicians still to enrol then (unaware or
+    aware: neither enrolled nor disengaged).
+    """
+    if index == 0 or not (np.array_equal(comparison.enrolled[index], comparison.enrolled[0],
+                                         equal_nan=True)
+                          and np.array_equal(comparison.active[index], comparison.active[0],
+                                             equal_nan=True)):
+        return None
+    runs = comparison.runs
+    own, reference = (runs[runs["scenario_index"] == i].sort_values("replicate")
+                      for i in (index, 0))
+
+    def same(key: str) -> bool:
+        return np.array_equal(own[key].to_numpy(), reference[key].to_numpy(), equal_nan=True)
+
+    if not all(same(key) for key in EFFECTS):
+        return None
+    differing = [key for key in OUTCOMES if not same(key)]
+    return _why_unchanged(comparison, index) + (
+        f" (these outcomes do differ: {', '.join(differing)})" if differing else "")
+
+
+def _why_unchanged(comparison: Comparison, index: int) -> str:
+    mine, theirs = comparison.scenarios[index].to_dict(), comparison.scenarios[0].to_dict()
+    changed = [k for k in mine if k not in ("name", "description") and mine[k] != theirs.get(k)]
+    if not changed:
+        return "same settings as the reference"
+    weeks = _week_settings({k: mine[k] for k in changed})
+    if not weeks:
+        return f"its changes ({', '.join(changed)}) altered no enrolment"
+    start = min(weeks)
+    last = comparison.enrolled.shape[2] - 1
+    if start > last:
+        return f"it acts from week {start}, after the last week simulated ({last})"
+    # row w of the curves is the state after week w: week `start` meets row start - 1
+    still_open = int(np.nanmax(comparison.open[0, :, start - 1]))
+    if still_open == 0:
+        return (f"nothing left to act on: 0 clinicians still to enrol (unaware or aware) "
+                f"when {', '.join(changed)} acts in week {start}")
+    return (f"its changes ({', '.join(changed)}, from week {start}, when up to {still_open:,} "
+            "clinicians were still to enrol) altered no enrolment")
+
+
 def comparison_table(comparison: Comparison) -> pd.DataFrame:
-    """One row per scenario: mean and 95 % CI of each outcome, and paired differences
-    of each outcome to the first scenario (with their CIs)."""
+    """One row per scenario: mean and 95 % CI of each outcome, paired differences of
+    each outcome to the first scenario (with their CIs), and `no_effect`: why the
+    scenario's runs equal the reference's in every replication ("" if they do not)."""
     runs = comparison.runs.sort_values(["scenario_index", "replicate"])
     reference = runs[runs["scenario_index"] == 0].set_index("replicate")
     rows = []
@@ -230,17 +329,28 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
                                   for c in SHARE_CHANNELS)):
             row[key], row[f"{key}_ci_low"], row[f"{key}_ci_high"] = mean_ci(own[key].to_numpy())
         row["weeks_to_50_reached"] = float(np.isfinite(own["weeks_to_50"]).mean())
-        for key in ("final_enrolled_share", "active_share", "disengaged_share",
-                    "mean_ownership_of_enrolled_now"):
+        for key in DIFFERENCES:
             difference = own[key] - reference[key]
             (row[f"diff_{key}"], row[f"diff_{key}_ci_low"],
              row[f"diff_{key}_ci_high"]) = mean_ci(difference.to_numpy())
+        row["no_effect"] = no_effect_reason(comparison, index) or ""
         rows.append(row)
     return pd.DataFrame(rows)
 
 
+def by_effect(table: pd.DataFrame, key: str = "final_enrolled_share") -> pd.DataFrame:
+    """The reference first, then the other scenarios by their paired effect on `key`,
+    largest first (ties by name, so the order is stable)."""
+    others = table.iloc[1:].assign(_effect=table[f"diff_{key}"].iloc[1:].fillna(-np.inf))
+    others = others.sort_values(["_effect", "scenario"], ascending=[False, True], kind="stable")
+    return pd.concat([table.iloc[:1], others.drop(columns="_effect")])
+
+
 def format_table(table: pd.DataFrame) -> str:
-    """The comparison as a text table for the terminal."""
+    """The comparison as a text table for the terminal, sorted by effect on enrolment, with
+    the scenarios that changed nothing flagged and the reason the runs show."""
+    table = by_effect(table)
+
     def cell(row, key, percent=True):
         mean, low, high = row[key], row[f"{key}_ci_low"], row[f"{key}_ci_high"]
         if not np.isfinite(mean):
@@ -249,30 +359,38 @@ def format_table(table: pd.DataFrame) -> str:
             return f"{mean:6.1%} ±{(high - low) / 2 if np.isfinite(high) else 0:5.1%}"
         return f"{mean:5.1f} ±{(high - low) / 2 if np.isfinite(high) else 0:4.1f}"
 
-    header = (f"{'scenario':<24} {'enrolled':>14} {'active':>14} {'gap':>14} {'wk to 50%':>11} "
-              f"{'disengaged':>14} {'own. at enrol.':>14} {'own. now':>8} "
-              f"{'Δ enrolled vs ' + str(table.iloc[0]['scenario']):>24}")
+    header = (f"{'scenario':<24} {'Δ enrolled vs ' + str(table.iloc[0]['scenario']):>26} "
+              f"{'enrolled':>14} {'active':>14} {'gap':>14} {'wk to 50%':>11} "
+              f"{'disengaged':>14} {'own. at enrol.':>14} {'own. now':>8}")
     lines = [header, "-" * len(header)]
-    for _, row in table.iterrows():
+    for position, (_, row) in enumerate(table.iterrows()):
         weeks = cell(row, "weeks_to_50", percent=False)
         if row["weeks_to_50_reached"] < 1 and np.isfinite(row["weeks_to_50"]):
             weeks += "*"
         at_enrolment, now = (
             "—" if not np.isfinite(row[key]) else f"{row[key]:.2f}"
             for key in ("mean_ownership_at_enrolment", "mean_ownership_of_enrolled_now"))
-        diff = (f"{row['diff_final_enrolled_share']:+6.1%} "
-                f"[{row['diff_final_enrolled_share_ci_low']:+.1%}, "
-                f"{row['diff_final_enrolled_share_ci_high']:+.1%}]"
-                if np.isfinite(row["diff_final_enrolled_share_ci_low"])
-                else f"{row['diff_final_enrolled_share']:+6.1%}")
-        lines.append(f"{row['scenario']:<24} {cell(row, 'final_enrolled_share'):>14} "
+        if position == 0:
+            diff = "(reference)"
+        elif row["no_effect"]:
+            diff = "no effect †"
+        elif np.isfinite(row["diff_final_enrolled_share_ci_low"]):
+            diff = (f"{row['diff_final_enrolled_share']:+6.1%} "
+                    f"[{row['diff_final_enrolled_share_ci_low']:+.1%}, "
+                    f"{row['diff_final_enrolled_share_ci_high']:+.1%}]")
+        else:
+            diff = f"{row['diff_final_enrolled_share']:+6.1%}"
+        lines.append(f"{row['scenario']:<24} {diff:>26} {cell(row, 'final_enrolled_share'):>14} "
                      f"{cell(row, 'active_share'):>14} {cell(row, 'enrolment_engagement_gap'):>14} "
-                     f"{weeks:>11} {cell(row, 'disengaged_share'):>14} {at_enrolment:>14} {now:>8} "
-                     f"{diff:>24}")
-    lines.append("means ± half-width of the 95 % CI over replications; Δ is the paired difference "
-                 "(same seeds) with its 95 % CI; * = 50 % not reached in every replication "
-                 "(mean over those that did); ownership: mean at the campaign's enrolments "
-                 "(seeds excluded) and mean of those enrolled now")
+                     f"{weeks:>11} {cell(row, 'disengaged_share'):>14} {at_enrolment:>14} {now:>8} ")
+    lines.append("sorted by Δ enrolled: the paired difference to the reference (same seeds) with "
+                 "its 95 % CI; other columns: means ± half-width of the 95 % CI over replications; "
+                 "* = 50 % not reached in every replication (mean over those that did); "
+                 "ownership: mean at the campaign's enrolments (seeds excluded) and mean of "
+                 "those enrolled now")
+    lines.extend(f"† {row['scenario']}: the same enrolment and activity as the reference in "
+                 f"every replication: {row['no_effect']}"
+                 for _, row in table.iterrows() if row["no_effect"])
     return "\n".join(lines)
 
 

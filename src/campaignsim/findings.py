@@ -293,7 +293,8 @@ def subset(comparison: Comparison, names: list[str]) -> Comparison:
     runs["scenario_index"] = runs["scenario_index"].map({old: new for new, old in enumerate(index)})
     return Comparison([comparison.scenarios[i] for i in index],
                       runs.sort_values(["scenario_index", "replicate"]).reset_index(drop=True),
-                      comparison.enrolled[index], comparison.active[index])
+                      comparison.enrolled[index], comparison.active[index],
+                      comparison.open[index])
 
 
 def per_run(comparison: Comparison, key: str) -> np.ndarray:

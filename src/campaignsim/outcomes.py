@@ -74,7 +74,7 @@ class Records:
                                      + self.state_counts[weeks, ACTIVE]) / total
         columns["active_share"] = self.state_counts[weeks, ACTIVE] / total
         for name, (_, labels) in self.groupings.items():
-            for g, label in enumerate(labels):
+            for g, label in sorted(enumerate(labels), key=lambda item: natural_key(item[1])):
                 for code, state in enumerate(STATES):
                     columns[f"{name}:{label}:{state}"] = self.group_counts[name][weeks, g, code]
         for code, channel in enumerate(CHANNELS):
@@ -86,6 +86,19 @@ class Records:
         columns["hybrids"] = self.hybrids[weeks]
         columns["hybrid_credibility"] = self.credibility[weeks]
         return pd.DataFrame(columns)
+
+
+def natural_key(label) -> tuple:
+    """Sort key of a group label: numbers by value (department 2 before 10), then text.
+
+    Examples:
+        >>> sorted(["10", 2, "b", "a", 1], key=natural_key)
+        [1, 2, '10', 'a', 'b']
+    """
+    try:
+        return (0, float(label), "")
+    except (TypeError, ValueError):
+        return (1, 0.0, str(label))
 
 
 def weeks_to_share(enrolled_share: np.ndarray, target: float) -> int | None:

@@ -1,4 +1,6 @@
-"""Plots of runs: adoption curves by state and by role."""
+"""Plots of runs and sweeps: adoption curves by state and by role; a sweep's outcomes
+against its levers, heatmaps, fans and sensitivity indices (compare's figures:
+compare_plots.py)."""
 
 from __future__ import annotations
 
@@ -17,8 +19,15 @@ STATE_COLOURS = {"unaware": "#bdbdbd", "aware": "#9ecae1", "enrolled": "#3182bd"
 
 
 def adoption_figure(timeseries: pd.DataFrame, title: str):
-    """Two panels: share of clinicians in each state, and enrolled share by role."""
-    figure, (by_state, by_role) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    """The share of clinicians in each state by week; beside it the enrolled share by role,
+    when there are several roles to tell apart (champions as well as clinicians)."""
+    members = {role: timeseries[[f"role:{role}:{s}" for s in STATES]].sum(axis=1)
+               for role in ("clinician", "champion")}
+    roles = [role for role, count in members.items() if count.iloc[0] > 0]
+    figure, axes = plt.subplots(1, 2 if len(roles) > 1 else 1,
+                                figsize=(11 if len(roles) > 1 else 6.5, 4.2),
+                                squeeze=False, constrained_layout=True)
+    by_state = axes[0, 0]
     total = timeseries[list(STATES)].sum(axis=1)
     for state in STATES:
         by_state.plot(timeseries["week"], timeseries[state] / total, label=state,
@@ -27,17 +36,16 @@ def adoption_figure(timeseries: pd.DataFrame, title: str):
                   color="black", linestyle="--", linewidth=1.5)
     by_state.set(xlabel="week", ylabel="share of clinicians", ylim=(0, 1), title="By state")
     by_state.legend(fontsize=8, loc="center right")
-    for role in ("clinician", "champion"):
-        members = timeseries[[f"role:{role}:{s}" for s in STATES]].sum(axis=1)
-        if members.iloc[0] == 0:
-            continue
-        enrolled = timeseries[f"role:{role}:enrolled"] + timeseries[f"role:{role}:active"]
-        by_role.plot(timeseries["week"], enrolled / members, label=f"{role}s enrolled + active",
-                     linewidth=2)
-        by_role.plot(timeseries["week"], timeseries[f"role:{role}:active"] / members,
-                     label=f"{role}s active", linewidth=1.5, linestyle=":")
-    by_role.set(xlabel="week", ylabel="share of the role", ylim=(0, 1), title="By role")
-    by_role.legend(fontsize=8, loc="center right")
+    if len(roles) > 1:
+        by_role = axes[0, 1]
+        for role in roles:
+            enrolled = timeseries[f"role:{role}:enrolled"] + timeseries[f"role:{role}:active"]
+            by_role.plot(timeseries["week"], enrolled / members[role],
+                         label=f"{role}s enrolled + active", linewidth=2)
+            by_role.plot(timeseries["week"], timeseries[f"role:{role}:active"] / members[role],
+                         label=f"{role}s active", linewidth=1.5, linestyle=":")
+        by_role.set(xlabel="week", ylabel="share of the role", ylim=(0, 1), title="By role")
+        by_role.legend(fontsize=8, loc="center right")
     figure.suptitle(title)
     return figure
 
@@ -49,70 +57,10 @@ def save_figure(figure, path: Path) -> None:
     plt.close(figure)
 
 
-def _scenario_colours(count: int):
-    palette = plt.get_cmap("tab20" if count > 10 else "tab10")
-    return [palette(i % palette.N) for i in range(count)]
-
-
-def compare_adoption_figure(comparison):
-    """Mean enrolled (incl. active) and active curves with 95 % CI bands, per scenario."""
-    from .compare import mean_ci
-    import numpy as np
-
-    figure, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True, constrained_layout=True)
-    colours = _scenario_colours(len(comparison.scenarios))
-    weeks = np.arange(comparison.enrolled.shape[2])
-    for panel, (curves, title) in zip(axes, ((comparison.enrolled, "Enrolled (incl. active)"),
-                                             (comparison.active, "Active"))):
-        for index, scenario in enumerate(comparison.scenarios):
-            bands = np.array([mean_ci(curves[index, :, week]) for week in weeks])
-            panel.plot(weeks, bands[:, 0], color=colours[index], linewidth=1.8,
-                       label=scenario.name)
-            if comparison.replications > 1:
-                panel.fill_between(weeks, bands[:, 1], bands[:, 2], color=colours[index],
-                                   alpha=0.18, linewidth=0)
-        panel.set(xlabel="week", title=title, ylim=(0, 1))
-    axes[0].set_ylabel("share of clinicians (mean, 95 % CI)")
-    axes[1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    figure.suptitle(f"Adoption curves, {comparison.replications} replications with common "
-                    "random numbers")
-    return figure
-
-
-def outcomes_figure(table: pd.DataFrame):
-    """Final outcomes per scenario with 95 % CIs: enrolled, active, disengaged, ownership."""
-    import numpy as np
-
-    panels = (("final_enrolled_share", "Enrolled (incl. active), week end"),
-              ("active_share", "Active"), ("disengaged_share", "Disengaged"),
-              ("mean_ownership_of_enrolled_now", "Mean ownership of the enrolled"))
-    figure, axes = plt.subplots(1, 4, figsize=(15, 0.42 * len(table) + 1.6), sharey=True,
-                                constrained_layout=True)
-    colours = _scenario_colours(len(table))
-    positions = np.arange(len(table))[::-1]
-    for panel, (key, title) in zip(axes, panels):
-        means = table[key].to_numpy(dtype=float)
-        errors = np.vstack([means - table[f"{key}_ci_low"].to_numpy(dtype=float),
-                            table[f"{key}_ci_high"].to_numpy(dtype=float) - means])
-        panel.barh(positions, means, color=colours, xerr=np.nan_to_num(errors), capsize=3)
-        panel.set(title=title, xlim=(0, 1))
-        panel.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(positions, table["scenario"])
-    figure.suptitle("Outcomes at the end of the campaign (mean and 95 % CI)")
-    return figure
-
-
 # --- sweeps (campaignsim plot DIR, campaignsim sensitivity DIR) ----------------------
 
-#: Outcomes drawn by `campaignsim plot`, with their axis labels.
-SWEEP_OUTCOMES = {
-    "final_enrolled_share": "enrolled (incl. active), end",
-    "active_share": "active, end",
-    "enrolment_engagement_gap": "enrolment–engagement gap",
-    "disengaged_share": "disengaged, end",
-    "mean_ownership_of_enrolled_now": "mean ownership of the enrolled",
-    "weeks_to_50": "weeks to 50 % enrolled",
-}
+# Outcome labels and the reading of sensitivity indices live in sweep.analysis, loaded
+# by the sweep figures only (a plain run draws without the sweep machinery).
 _DISCRETE = 12   # a parameter with at most this many values is drawn value by value
 _GROUPS = 6      # at most this many lines (levels, or quantile bins) per panel
 
@@ -130,20 +78,23 @@ def _groups(series: pd.Series, limit: int = _GROUPS) -> tuple[pd.Series, list]:
     """A label per row: the value itself for a few levels, else its quantile bin."""
     levels = _levels(series)
     if len(levels) <= limit or not _is_number(series):
-        labels = series.map(lambda v: f"{v:.3g}" if isinstance(v, float) else str(v))
-        order = [f"{v:.3g}" if isinstance(v, float) else str(v) for v in levels]
-        return labels, list(dict.fromkeys(order))
+        names = dict(zip(levels, _ticks(levels) if _is_number(series) else map(str, levels)))
+        return series.map(names), list(dict.fromkeys(names.values()))
     bins = pd.qcut(series, q=min(limit, 4), duplicates="drop")
     labels = bins.map(lambda b: f"{b.left:.3g}–{b.right:.3g}").astype(str)
     order = [f"{b.left:.3g}–{b.right:.3g}" for b in bins.cat.categories]
     return labels, order
 
 
-def _panels(count: int, width: float = 4.2, height: float = 3.3):
-    columns = min(3, count)
+def panel_grid(count: int, width: float = 4.2, height: float = 3.3, columns: int = 3,
+               share: bool = False):
+    """A figure with `count` panels in rows of `columns` (the spare ones hidden); `share`
+    gives them common axes."""
+    columns = min(columns, count)
     rows = -(-count // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows),
-                                squeeze=False, constrained_layout=True)
+                                squeeze=False, constrained_layout=True, sharex=share,
+                                sharey=share)
     for extra in axes.ravel()[count:]:
         extra.set_visible(False)
     return figure, list(axes.ravel()[:count])
@@ -158,7 +109,7 @@ def sweep_outcome_figure(runs: pd.DataFrame, parameter: str, outcomes: dict[str,
 
     from .compare import mean_ci
 
-    figure, axes = _panels(len(outcomes))
+    figure, axes = panel_grid(len(outcomes))
     values = runs[parameter]
     discrete = len(_levels(values)) <= _DISCRETE
     numeric = _is_number(values)
@@ -211,7 +162,7 @@ def sweep_heatmap_figure(runs: pd.DataFrame, rows: str, columns: str,
     """Mean outcome in each cell of a two-parameter grid."""
     import numpy as np
 
-    figure, axes = _panels(len(outcomes), width=4.6, height=3.8)
+    figure, axes = panel_grid(len(outcomes), width=4.6, height=3.8)
     row_levels, column_levels = _levels(runs[rows]), _levels(runs[columns])
     for panel, (outcome, label) in zip(axes, outcomes.items()):
         table = (runs.groupby([rows, columns])[outcome].mean()
@@ -219,61 +170,101 @@ def sweep_heatmap_figure(runs: pd.DataFrame, rows: str, columns: str,
         values = table.to_numpy(dtype=float)
         image = panel.imshow(values, origin="lower", aspect="auto", cmap="viridis")
         figure.colorbar(image, ax=panel, shrink=0.85)
-        panel.set_xticks(range(len(column_levels)), [_tick(v) for v in column_levels],
-                         fontsize=8)
-        panel.set_yticks(range(len(row_levels)), [_tick(v) for v in row_levels], fontsize=8)
+        panel.set_xticks(range(len(column_levels)), _ticks(column_levels), fontsize=8)
+        panel.set_yticks(range(len(row_levels)), _ticks(row_levels), fontsize=8)
         if values.size <= 144:
             finite = values[np.isfinite(values)]
             middle = (finite.min() + finite.max()) / 2 if finite.size else 0
+            cells = dict(zip(finite.tolist(), distinct_labels(finite.tolist(), "f", start=2,
+                                                              most=4)))
             for (i, j), value in np.ndenumerate(values):
                 if np.isfinite(value):
-                    panel.text(j, i, f"{value:.2f}" if abs(value) < 10 else f"{value:.0f}",
-                               ha="center", va="center", fontsize=7,
+                    panel.text(j, i, cells[value], ha="center", va="center", fontsize=7,
                                color="black" if value > middle else "white")
         panel.set(xlabel=columns, ylabel=rows, title=label)
     figure.suptitle("Mean over replications in each cell of the grid")
     return figure
 
 
-def _tick(value) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)[:12]
+def distinct_labels(values: list[float], kind: str = "g", start: int = 3,
+                    most: int = 6) -> list[str]:
+    """`values` formatted with the fewest digits (from `start`, at most `most`; "f":
+    decimals, "g": significant digits) at which different values get different labels:
+    0.035, 0.04 and 0.045 do not all become "0.04".
+
+    Examples:
+        >>> distinct_labels([0.035, 0.04, 0.045], "f", start=2)
+        ['0.035', '0.040', '0.045']
+        >>> distinct_labels([0.1, 0.25], "g")
+        ['0.1', '0.25']
+    """
+    for digits in range(start, most + 1):
+        labels = [format(v, f".{digits}{kind}") for v in values]
+        if len(set(labels)) == len(set(values)):
+            return labels
+    return labels
+
+
+def _ticks(levels: list) -> list[str]:
+    """Tick labels of a parameter's levels: numbers with enough digits to tell them apart."""
+    if all(isinstance(v, float) for v in levels):
+        return distinct_labels(levels, "g")
+    return [str(v)[:12] for v in levels]
 
 
 def sweep_fans_figure(curves: pd.DataFrame, runs: pd.DataFrame, parameters: list[str]):
-    """Adoption-curve fans: enrolled share by week, median and 10–90 % band over runs,
-    one colour per value (or quantile bin) of each swept parameter."""
+    """Adoption-curve fans as small multiples: a row per swept parameter, a panel per value
+    (or quantile bin) with the enrolled share's median and 10–90 % band over its runs, and
+    the other values' medians in grey behind it for comparison."""
     import numpy as np
 
-    figure, axes = _panels(len(parameters), width=4.6, height=3.4)
-    for panel, parameter in zip(axes, parameters):
+    fans = {}
+    for parameter in parameters:
         labels, order = _groups(runs[parameter])
         keyed = runs[["point", "replicate"]].assign(group=labels.to_numpy())
         data = curves.merge(keyed, on=["point", "replicate"])
-        colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, max(len(order), 1)))
-        for colour, group in zip(colours, order):
-            subset = data[data["group"] == group]
-            if subset.empty:
+        fans[parameter] = {group: data[data["group"] == group].groupby("week")["enrolled"]
+                           .quantile([0.1, 0.5, 0.9]).unstack()
+                           for group in order if (data["group"] == group).any()}
+    columns = max(len(f) for f in fans.values())
+    figure, axes = plt.subplots(len(parameters), columns, figsize=(2.7 * columns + 0.4,
+                                                                    2.4 * len(parameters) + 0.5),
+                                squeeze=False, sharex=True, sharey=True, constrained_layout=True)
+    for row, parameter in zip(axes, parameters):
+        colours = plt.get_cmap("viridis")(np.linspace(0, 0.85, max(len(fans[parameter]), 1)))
+        for column, panel in enumerate(row):
+            if column >= len(fans[parameter]):
+                panel.set_visible(False)
                 continue
-            bands = subset.groupby("week")["enrolled"].quantile([0.1, 0.5, 0.9]).unstack()
-            panel.plot(bands.index, bands[0.5], color=colour, linewidth=1.8,
-                       label=f"{group}")
-            panel.fill_between(bands.index, bands[0.1], bands[0.9], color=colour, alpha=0.15,
-                               linewidth=0)
-        panel.set(xlabel="week", ylabel="enrolled (incl. active)", ylim=(0, 1),
-                  title=parameter)
-        panel.legend(fontsize=7, loc="lower right", title=parameter, title_fontsize=7)
-        panel.grid(alpha=0.3)
-    figure.suptitle("Adoption-curve fans: median and 10–90 % of runs")
+            group, bands = list(fans[parameter].items())[column]
+            for other in fans[parameter].values():
+                panel.plot(other.index, other[0.5], color="#c8c8c8", linewidth=1)
+            panel.fill_between(bands.index, bands[0.1], bands[0.9], color=colours[column],
+                               alpha=0.25, linewidth=0)
+            panel.plot(bands.index, bands[0.5], color=colours[column], linewidth=2.2)
+            panel.set_title(f"{parameter} = {group}", fontsize=9)
+            panel.set_ylim(0, 1)
+            panel.grid(alpha=0.3)
+        row[0].set_ylabel("enrolled (incl. active)")
+    for panel in axes[-1]:
+        panel.set_xlabel("week")
+    figure.suptitle("Adoption-curve fans: median (line) and 10–90 % of runs (band); grey: the "
+                    "medians of the other values")
     return figure
 
 
 def sensitivity_figure(result):
-    """Bar chart of sensitivity indices per outcome (with their 95 % CIs where known)."""
+    """Bar chart of sensitivity indices per outcome (with their 95 % CIs where known),
+    with readable names and one sentence on how to read the indices."""
+    import textwrap
+
     import numpy as np
+
+    from .sweep.analysis import reading_note, readable
 
     table = result.table
     outcomes = list(dict.fromkeys(table["outcome"]))
-    figure, axes = _panels(len(outcomes), width=4.6,
+    figure, axes = panel_grid(len(outcomes), width=4.6,
                            height=max(2.4, 0.45 * table["parameter"].nunique() + 1.4))
     bars = {"sobol": ("S1", "ST"), "grid": ("S1", "ST"), "morris": ("mu_star", "sigma"),
             "latin": ("S1",)}.get(result.method, (result.index,))
@@ -288,14 +279,16 @@ def sensitivity_figure(result):
                        height=height, label=names.get(column, column),
                        xerr=None if conf is None else np.nan_to_num(conf.to_numpy()),
                        capsize=2)
-        panel.set_yticks(positions, rows["parameter"], fontsize=8)
-        panel.set(title=outcome)
+        panel.set_yticks(positions, [readable(p) for p in rows["parameter"]], fontsize=8)
+        panel.set(title=readable(outcome))
         panel.grid(axis="x", alpha=0.3)
     axes[0].legend(fontsize=7, loc="lower right")
     titles = {"sobol": "Sobol' indices (SALib)", "morris": "Morris screening (SALib)",
               "latin": "RBD-FAST first-order indices (SALib)",
               "grid": "Variance decomposition of the grid"}
     figure.suptitle(f"{titles.get(result.method, result.method)}: levers ranked")
+    figure.text(0.01, 0.0, textwrap.fill(reading_note(result), 130), fontsize=8, va="top",
+                ha="left", color="#333333")
     return figure
 
 
@@ -304,13 +297,14 @@ def sweep_figures(folder: Path, outcomes: dict[str, str] | None = None) -> list[
     outcomes_vs_<parameter>.png for each parameter, heatmap.png for a two-parameter grid,
     adoption_fans.png."""
     from .sweep import enrolled_curves, load_runs, require_intact
+    from .sweep.analysis import OUTCOME_LABELS
 
     folder = Path(folder)
     manifest = require_intact(folder)   # never a figure of part of the sweep
     runs = load_runs(folder)
     design = manifest["design"]
     parameters = [p["path"] for p in design["parameters"]]
-    outcomes = outcomes or {k: v for k, v in SWEEP_OUTCOMES.items() if k in runs}
+    outcomes = outcomes or {k: v for k, v in OUTCOME_LABELS.items() if k in runs}
     out = folder / "plots"
     written = []
     grid2 = design["kind"] == "grid" and len(parameters) == 2

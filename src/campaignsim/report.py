@@ -65,7 +65,7 @@ CHANNEL_CREDIT = (
      "no channel (several each sufficient) or several at once, so these do not sum to 100 %."),
 )
 
-FIGURE_ORDER = ("adoption.png", "adoption_compare.png", "outcomes_compare.png")
+FIGURE_ORDER = ("adoption.png", "effects_compare.png", "adoption_compare.png")
 
 STYLE = """
 body { font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
@@ -138,29 +138,12 @@ def resolved_scenarios(manifest: dict) -> dict[str, dict]:
 
 def scenario_question(source: str | None, bases: list[Path]) -> str | None:
     """The "Question:" lines of a scenario file's header comment, if the file is found."""
+    from .bundled import question_of
+
     if not source:
         return None
     candidates = [Path(source)] if Path(source).is_absolute() else [b / source for b in bases]
-    for path in candidates:
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
-            continue
-        question, collecting = [], False
-        for line in lines:
-            if not line.startswith("#"):
-                break
-            text = line.lstrip("#").strip()
-            if text.lower().startswith("question:"):
-                collecting, text = True, text[len("question:"):].strip()
-            elif collecting and (not text or text.split(":")[0].istitle() and ":" in text[:20]):
-                break
-            if collecting:
-                question.append(text)
-        if question:
-            text = " ".join(question)
-            return text[:1].upper() + text[1:]
-    return None
+    return next(filter(None, map(question_of, candidates)), None)
 
 
 def _sources(manifest: dict) -> dict[str, str]:
@@ -530,9 +513,11 @@ def _figures_section(folder: Path) -> str:
     parts = []
     captions = {
         "adoption.png": "Share of clinicians in each state by week, and enrolment by role.",
-        "adoption_compare.png": "Enrolled (incl. active) and active shares by week: mean over "
-                                "replications with 95 % CI bands.",
-        "outcomes_compare.png": "Outcomes at the end of the campaign, mean and 95 % CI.",
+        "effects_compare.png": "Each strategy's effect: the paired difference to the baseline "
+                               "at the end of the campaign, mean and 95 % CI.",
+        "adoption_compare.png": "Enrolled (incl. active) and active shares by week, each "
+                                "strategy against the baseline (grey): mean over replications "
+                                "with 95 % CI bands.",
         "adoption_fans.png": "Adoption curves across the sweep's design points.",
         "heatmap.png": "Outcomes over the two swept parameters.",
         "posterior.png": "Posterior marginals (bars) against the prior (outline), pairs below.",

@@ -27,6 +27,45 @@ HEADLINE = ("final_enrolled_share", "active_share", "enrolment_engagement_gap",
             "disengaged_share", "mean_ownership_of_enrolled_now", "weeks_to_50")
 
 
+#: Readable names of the outcome columns, for tables and figures.
+OUTCOME_LABELS = {
+    "final_enrolled_share": "enrolled (incl. active), end",
+    "active_share": "active, end",
+    "enrolment_engagement_gap": "enrolment–engagement gap",
+    "disengaged_share": "disengaged, end",
+    "mean_ownership_of_enrolled_now": "mean ownership of the enrolled",
+    "weeks_to_50": "weeks to 50 % enrolled",
+}
+
+
+def readable(name: str) -> str:
+    """An outcome's label, or a parameter path made readable: "hybrids.leave_week" →
+    "hybrids: leave week"."""
+    return OUTCOME_LABELS.get(name) or name.replace(".", ": ", 1).replace("_", " ")
+
+
+def reading_note(result: "Sensitivity") -> str:
+    """One sentence on how to read the indices, with this sweep's clearest case of a lever
+    that acts through interactions (the largest gap between total and first-order)."""
+    table = result.table
+    if {"S1", "ST"} <= set(table):
+        gaps = table.assign(gap=table["ST"] - table["S1"]).sort_values("gap", ascending=False)
+        text = ("S1 is the share of an outcome's variance a lever explains on its own; ST adds "
+                "what it explains together with the other levers, so ST well above S1 means "
+                "the lever acts through interactions")
+        if len(gaps) and gaps.iloc[0]["gap"] > 0.05:
+            top = gaps.iloc[0]
+            text += (f" (here {readable(top['parameter'])} on {readable(top['outcome'])}: "
+                     f"S1 {top['S1']:.3f} vs ST {top['ST']:.3f})")
+        return text + "."
+    if {"mu_star", "sigma"} <= set(table):
+        return ("μ* is the mean size of a lever's effect; σ its spread over the design: σ "
+                "comparable to μ* or larger means the effect depends on the other levers "
+                "(interactions) or is non-linear.")
+    return ("S1 is the share of an outcome's variance a lever explains on its own; levers "
+            "that act only through interactions do not show in it.")
+
+
 def read_manifest(folder: str | Path) -> dict:
     """The manifest of a sweep folder (ScenarioError if it is not one)."""
     folder = Path(folder)
@@ -295,10 +334,10 @@ def format_sensitivity(result: Sensitivity) -> str:
               "latin": "RBD-FAST first-order indices (SALib; ± 95 % CI)"}
     columns = [c for c in ("S1", "ST", "mu_star", "sigma", "mu") if c in result.table]
     width = max(len(p) for p in result.table["parameter"])
-    lines = [titles.get(result.method, result.method)]
+    lines = [titles.get(result.method, result.method), reading_note(result)]
     for outcome, group in result.table.groupby("outcome", sort=False):
         lines.append("")
-        lines.append(f"{outcome}")
+        lines.append(f"{readable(outcome)} ({outcome})")
         lines.append(f"  {'rank':>4}  {'parameter':<{width}}  " + "  ".join(f"{c:>16}" for c in columns))
         for _, row in group.iterrows():
             cells = []

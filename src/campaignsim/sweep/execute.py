@@ -281,10 +281,8 @@ class _Quiet:
 
 
 def _progress(total: int, done: int, name: str, quiet: bool):
-    """A tqdm bar on stderr (runs done, runs/s, time left), or nothing when quiet."""
-    if quiet:
-        return _Quiet()   # no bar, and no tqdm monitor thread
-    from tqdm import tqdm
+    """compare's progress bar, or a stand-in that ignores updates when quiet."""
+    from ..compare import progress_bar
 
-    return tqdm(total=total, initial=done, unit="run", desc=name, file=sys.stderr,
-                smoothing=0.05, mininterval=0.5, dynamic_ncols=True)
+    bar = progress_bar(total, name, quiet, done)
+    return _Quiet() if bar is None else bar
