@@ -100,13 +100,16 @@ def test_compare_cli_bad_file_exit_2(tmp_path):
 
 
 def test_strategy_acting_when_nobody_is_left_is_flagged_with_the_reason():
-    """Broadcast intensity 1 enrols every aware clinician at once: by week 10 nobody is
-    still to enrol, so a shock in week 10 can change nothing, and the table says why."""
+    """Broadcast intensity 1 to clinicians who all trust management fully enrols everyone
+    in week 1: by week 10 nobody is still to enrol, so a shock in week 10 can change
+    nothing, and the table says why."""
     everyone = {"intensity": 1.0}
-    late = small(name="late_shock", broadcast=everyone, shock={"week": 10})
+    trusting = {"trust_in_management": 1.0}
+    late = small(name="late_shock", broadcast=everyone, clinicians=trusting, shock={"week": 10})
     acting = small(name="mediating", broadcast={"intensity": 0.03},
                    hybrids={"alignment": 0.1, "capacity": 5})
-    comparison = compare([small(name="base", broadcast=everyone), late, acting], replications=3,
+    comparison = compare([small(name="base", broadcast=everyone, clinicians=trusting), late,
+                          acting], replications=3,
                          seed=1, workers=1)
     assert comparison.open[0, :, 9].max() == 0   # the premise, from the runs themselves
     table = comparison_table(comparison)

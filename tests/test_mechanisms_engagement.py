@@ -132,18 +132,23 @@ def test_timeseries_and_weeks_to_share():
         "final_enrolled_share": 0.75, "active_share": 0.0, "enrolment_engagement_gap": 0.75,
         "disengaged_share": 0.0, "aware_share": 1.0,  # the fourth was approached: aware
         "peak_enrolled_share": 0.75, "enrolments": 3, "campaign_enrolments": 3,
-        "mean_ownership": 0.6, "mean_fidelity": 0.5,  # 0.3 + 0.6·(1 − 0.5); α = 0.5
+        "mean_ownership_of_enrolled_now": 0.6, "mean_fidelity_of_enrolled_now": 0.5,
+        "mean_ownership_at_enrolment": 0.6,  # 0.3 + 0.6·(1 − 0.5); α = 0.5
+        "mean_fidelity_at_enrolment": 0.5,
         "ideas": 0.0, "hybrids_present": 1, "mean_hybrid_credibility": 0.77625}
     assert {key: summary[key] for key in by_hand} == pytest.approx(by_hand)
-    assert summary["enrolments_by_channel"]["hybrid"] == 3
-    assert summary["channel_shares"] == {c: float(c == "hybrid") for c in CHANNELS[1:]}
+    assert summary["hazard_share_enrolments"]["hybrid"] == 3
+    assert summary["enrolments_needing_channel"]["hybrid"] == 3  # the only channel
+    assert summary["hazard_share_of_campaign"] == {c: float(c == "hybrid") for c in CHANNELS[1:]}
 
 
 def test_summary_of_a_campaign_that_enrols_nobody():
     model = run(generated({"broadcast": {}}, n=2, trust=0.0, weeks=1), {})
     summary = summarise(model)
-    assert summary["mean_ownership"] is None and summary["mean_fidelity"] is None
-    assert set(summary["channel_shares"].values()) == {0.0}
+    assert summary["mean_ownership_of_enrolled_now"] is None
+    assert summary["mean_fidelity_of_enrolled_now"] is None
+    assert summary["mean_ownership_at_enrolment"] is None
+    assert set(summary["hazard_share_of_campaign"].values()) == {0.0}
     assert summary["aware_share"] == 1.0 and summary["weeks_to_25"] is None
 
 
@@ -167,6 +172,7 @@ def test_summary_reads_the_world():
     summary = summarise(run(model, dict(zip(seeds, (0.1, 0.5, 0.9)))))
     by_hand = {"final_enrolled_share": 0.4, "active_share": 0.2,
                "enrolment_engagement_gap": 0.2, "disengaged_share": 0.2,
-               "aware_share": 0.6, "peak_enrolled_share": 0.6, "mean_ownership": 0.6,
+               "aware_share": 0.6, "peak_enrolled_share": 0.6,
+               "mean_ownership_of_enrolled_now": 0.6,
                "campaign_enrolments": 0, "enrolments": 3}
     assert {key: summary[key] for key in by_hand} == pytest.approx(by_hand)

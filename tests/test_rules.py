@@ -22,7 +22,7 @@ NEUTRAL = dict(sigma=0.0, codesign_boost=0.0, channel_ownership=np.zeros(len(CHA
                hybrid_base=0.0, hybrid_mediation=0.0, peer_on=False, erosion_rate=0.0,
                erosion_active_factor=1.0, recovery=0.0, activation_rate=0.0, ideas_rate=0.0,
                activation_on=False, fatigue_on=False, fatigue_load=0.0, fatigue_recovery=0.0,
-               backlash=0.0)
+               backlash=0.0, peer_rule=None, peer_q=0.0, peer_cynicism=0.0)
 
 
 def terms(**changes) -> Terms:

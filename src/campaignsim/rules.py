@@ -53,8 +53,15 @@ def enrol_probability(hazards):
     stays = None
     for hazard in hazards:
         survives = 1.0 - hazard
-        stays = survives if stays is None else np.multiply(stays, survives, out=stays)
-    return 0.0 if stays is None else np.subtract(1.0, stays, out=stays)
+        if stays is None:
+            stays = survives
+        elif isinstance(stays, np.ndarray):   # a fresh array of ours: update it in place
+            np.multiply(stays, survives, out=stays)
+        else:                                  # one clinician's numbers
+            stays = stays * survives
+    if stays is None:
+        return 0.0
+    return np.subtract(1.0, stays, out=stays) if isinstance(stays, np.ndarray) else 1.0 - stays
 
 
 def needed_counts(hazards, draw) -> np.ndarray:
