@@ -18,7 +18,7 @@ from pathlib import Path
 import annotated_types
 
 from ..runner import run
-from ..scenario import (Scenario, ScenarioError, numeric_kind, read_scenario_data, sweep_field,
+from ..scenario import (Scenario, ScenarioError, load_scenario, numeric_kind, sweep_field,
                         validate_scenario)
 from ..sweep.design import set_path
 from .schema import ChoicePrior, IntegerPrior, NormalPrior
@@ -175,9 +175,7 @@ def plan_fit(source: str | Path | Scenario, data: str | Path | None = None) -> F
         scenario, path = source, None
     else:
         path = Path(source)
-        raw = read_scenario_data(path)
-        raw.setdefault("name", path.stem)
-        scenario = validate_scenario(raw, path)
+        scenario = load_scenario(path)
     fit = scenario.fit
     if fit is None:
         raise ScenarioError(path, "fit", "no [fit] table: add [fit.priors] and [fit.data] or "

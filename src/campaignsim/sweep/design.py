@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..compare import replicate_seeds
-from ..scenario import (STATES, Scenario, ScenarioError, Sweep, numeric_kind, read_scenario_data,
+from ..scenario import (STATES, Scenario, ScenarioError, Sweep, load_scenario, numeric_kind,
                        validate_scenario)
 
 #: A design larger than this many runs is refused outright.
@@ -189,9 +189,7 @@ def plan_sweep(source: str | Path | Scenario) -> SweepPlan:
         scenario, path = source, None
     else:
         path = Path(source)
-        data = read_scenario_data(path)
-        data.setdefault("name", path.stem)
-        scenario = validate_scenario(data, path)
+        scenario = load_scenario(path)
     if scenario.sweep is None:
         raise ScenarioError(path, "sweep", "no [sweep] table: add one with `replications` and "
                             "a [sweep.grid] or [sweep.sample] (see docs/sweeps.md)")
