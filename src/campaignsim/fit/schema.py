@@ -46,17 +46,11 @@ class LogUniformPrior(_Bounded):
         return self
 
 
-class IntegerPrior(_Strict):
-    """Each whole number low … high equally likely."""
+class IntegerPrior(_Bounded):
+    """Each whole number low … high equally likely (low < high, checked by _Bounded)."""
     distribution: Literal["integer"]
     low: int
     high: int
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if not self.low < self.high:
-            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
-        return self
 
 
 class NormalPrior(_Strict):
