@@ -28,7 +28,7 @@ from campaignsim.fit.plan import plan_fit
 from campaignsim.fit.recovery import observed_csv
 from campaignsim.scenario import validate_scenario
 from campaignsim.sweep.design import apply_point
-from campaignsim.validation import APPENDED
+from campaignsim.studies.validation import APPENDED
 
 SECTION = "## Calibration coverage (campaignsim fit)"
 
