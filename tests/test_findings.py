@@ -128,12 +128,13 @@ def test_fact_8_verdict_flips_when_the_hybrids_add_less_in_the_poor_organisation
     assert less.difference[0] == pytest.approx(0.09)
     assert less.difference[1] == pytest.approx(0.056, abs=1e-3)
     assert fact_context.verdict([same, less]) == (
-        "yes: the hybrids add more in the high-performing organisation (active)")
+        "yes: the hybrids' effect is more favourable in the high-performing organisation "
+        "(active)")
     # ...and the other way round: they add more in the poor one
     more = fact_context.judge("enrolled", poor, poor - np.array([0.02, 0.0, 0.01, 0.01]),
                               HIGH, HIGH - HYBRIDS_ADD_IN_HIGH)
     assert fact_context.verdict([more]).startswith("partly: the hybrids' effect differs, but "
-                                                   "it is larger in the poor-performing")
+                                                   "it is more favourable in the poor-performing")
     # no difference between the organisations at all
     alike = fact_context.judge("active", HIGH, HIGH - HYBRIDS_ADD_IN_HIGH,
                                HIGH + np.array([0.01, -0.01, 0.0, 0.0]),
@@ -167,7 +168,10 @@ def test_the_context_pair_changes_only_the_organisation_and_stays_out_of_compare
 def test_page_templates_load_from_an_installed_wheel(tmp_path):
     tree = tmp_path / "tree"
     for folder in ("src", "scenarios"):
-        shutil.copytree(ROOT / folder, tree / folder, ignore=shutil.ignore_patterns("__pycache__"))
+        # not the egg-info of an editable install: its file list would carry the templates
+        # into the wheel even without pyproject's package-data
+        shutil.copytree(ROOT / folder, tree / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, tree / name)
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",

@@ -27,7 +27,7 @@ import numpy as np
 from ..compare import mean_ci
 from ..plots import plt
 from .runs import COLOURS, Fact, Section, Study, curve_band, per_run
-from .tables import Metric, format_ci
+from .tables import Metric, fmt, format_ci
 
 HIGH, POOR = "high_performing", "poor_performing"
 ARMS = (HIGH, f"{HIGH}_no_hybrids", POOR, f"{POOR}_no_hybrids")
@@ -67,26 +67,34 @@ def verdict(judgements: list[Judgement]) -> str:
     larger_in_poor = [j.outcome for j in judgements if j.difference[2] < 0]
     worse_in_poor = [j.outcome for j in judgements if j.context[2] < 0]
     if larger_in_high:
-        return ("yes: the hybrids add more in the high-performing organisation ("
+        return ("yes: the hybrids' effect is more favourable in the high-performing "
+                "organisation ("
                 + "; ".join(larger_in_high) + ")")
     if larger_in_poor:
-        return ("partly: the hybrids' effect differs, but it is larger in the poor-performing "
-                "organisation (" + "; ".join(larger_in_poor) + ")")
+        return ("partly: the hybrids' effect differs, but it is more favourable in the "
+                "poor-performing organisation (" + "; ".join(larger_in_poor) + ")")
     if worse_in_poor:
         return ("partly: the same campaign does worse in the poor-performing organisation ("
                 + "; ".join(worse_in_poor) + "), but its hybrids' effect does not differ")
     return "no: neither the campaign's outcome nor its hybrids' effect differs"
 
 
-def _sign_note(judgement: Judgement, capacities: tuple[int, int]) -> str:
+def _sign_note(judgement: Judgement, study: Study) -> str:
     """What the signs of the two hybrid effects say (empty when they are not both clear)."""
     high, poor = judgement.hybrids_high, judgement.hybrids_poor
-    reach = (f"the hybrids of the high-performing organisation approach {capacities[0]} "
-             f"clinicians a week, those of the poor-performing one {capacities[1]}")
+    specs = [study.arms[name].scenario for name in (HIGH, POOR)]
+    reach = (f"the hybrids of the high-performing organisation approach "
+             f"{specs[0].hybrids.capacity} clinicians a week, those of the poor-performing one "
+             f"{specs[1].hybrids.capacity}")
+    hybrids, peer = specs[0].hybrids, specs[0].peer
+    owned = (hybrids.ownership_base + hybrids.ownership_mediation * (1 - hybrids.alignment)
+             if isinstance(hybrids.alignment, float) else None)
     if high[2] < 0 and poor[2] < 0:
-        return (" In both organisations the hybrids *lower* the week-52 active share — their "
-                "enrolments own the campaign less than the peer enrolments they pre-empt and "
-                f"erode faster (fact 2) — and {reach}.")
+        why = (f" — a hybrid enrolment carries ownership {owned:.2f}, below a peer enrolment's "
+               f"{peer.ownership}, and low ownership erodes faster (fact 2) —"
+               if owned is not None and owned < peer.ownership else "")
+        return (f" In both organisations the hybrids *lower* the week-52 active share{why} "
+                f"and {reach}.")
     if high[1] > 0 and poor[1] > 0:
         return f" In both organisations the hybrids raise the week-52 active share; {reach}."
     return ""
@@ -104,7 +112,8 @@ def _mean(distribution) -> float:
 def _setting_table(study: Study) -> str:
     """What the pair changes, beside the baseline."""
     specs = [study.arms[name].scenario for name in ("baseline", HIGH, POOR)]
-    rows = [("mean trust in management", lambda s: f"{_mean(s.clinicians.trust_in_management):.2f}"),
+    rows = [("mean trust in management",
+             lambda s: f"{_mean(s.clinicians.trust_in_management):.2f}"),
             ("hybrids: clinicians approached a week", lambda s: f"{s.hybrids.capacity}"),
             ("fatigue: weekly recovery", lambda s: f"{s.fatigue.recovery:g}"),
             ("erosion: weekly rate", lambda s: f"{s.erosion.rate:g}")]
@@ -142,14 +151,14 @@ def _figure(study: Study, judgements: list[Judgement]):
     rows = [(f"{j.outcome}: {what}", estimate, colour) for j in judgements
             for what, estimate, colour in (("hybrids, high", j.hybrids_high, COLOURS[0]),
                                            ("hybrids, poor", j.hybrids_poor, COLOURS[3]),
-                                           ("high − poor", j.difference, "black"))]
+                                           ("difference, high − poor", j.difference, "black"))]
     for position, (_, (mean, low, high), colour) in enumerate(rows):
         effects.errorbar(100 * mean, -position, xerr=[[100 * (mean - low)], [100 * (high - mean)]],
                          fmt="o", color=colour, capsize=3)
     effects.axvline(0, color="grey", linewidth=0.8)
     effects.set_yticks(-np.arange(len(rows)), [label for label, _, _ in rows], fontsize=8)
     effects.set(xlabel="paired difference (points)",
-                title="The hybrids' effect (with − without) in each organisation")
+                title="Hybrids' effect (with − without hybrids)")
     figure.suptitle("Fact 8: the same campaign in a high- and a poor-performing organisation")
     return figure
 
@@ -165,7 +174,6 @@ def analyse(study: Study) -> Section:
     result = verdict(judgements)
     enrolled, active = judgements
     alignment = study.arms[HIGH].scenario.hybrids.alignment
-    capacities = tuple(study.arms[name].scenario.hybrids.capacity for name in (HIGH, POOR))
     text = f"""\
 The same campaign — the baseline's broadcast, launch event, peers and hybrids with
 alignment {alignment} — runs in two organisations that differ from the baseline only in
@@ -176,20 +184,21 @@ erosion around them. The sizes are choices; the sources give only directions.
 
 Against the high-performing organisation, the same campaign in the poor-performing one
 changes the week-52 enrolled share by {format_ci(enrolled.context, diff=True)} and the
-active share by {format_ci(active.context, diff=True)} (paired differences). The hybrids' own effect on the week-52 active share is
+active share by {format_ci(active.context, diff=True)} (paired differences). The
+hybrids' own effect on the week-52 active share is
 {format_ci(active.hybrids_high, diff=True)} in the high-performing organisation and
 {format_ci(active.hybrids_poor, diff=True)} in the poor-performing one (difference
 {format_ci(active.difference, diff=True)}); on the enrolled share
 {format_ci(enrolled.hybrids_high, diff=True)} and {format_ci(enrolled.hybrids_poor, diff=True)}
-(difference {format_ci(enrolled.difference, diff=True)}).{_sign_note(active, capacities)}
+(difference {format_ci(enrolled.difference, diff=True)}).{_sign_note(active, study)}
 
 **Verdict: {result}.** The criterion (module `fact_context`): "yes" needs the difference
 of the hybrids' effects, high − poor, to have a 95 % CI above 0 on the week-52 enrolled or
 active share; the pair's arms share their seeds by replicate, so every difference here is
 paired.
 """
-    key = (f"poor − high: active {format_ci(active.context, diff=True).split(' [')[0]}; "
-           f"hybrids' effect on active, high − poor {format_ci(active.difference, diff=True).split(' [')[0]}")
+    key = (f"poor − high: active {fmt(active.context[0], diff=True)}; hybrids' effect on "
+           f"active, high − poor {fmt(active.difference[0], diff=True)}")
     table_md = ("What the pair changes\n\n" + _setting_table(study)
                 + "\n\nPaired effects (points, 95 % CI)\n\n" + _judgement_table(judgements)
                 + "\n\nThe four arms (reference: the high-performing organisation)\n\n" + markdown)

@@ -48,9 +48,10 @@ def commands_for(fact: Fact, arms: dict[str, Arm], replications: int, seed: int)
     lines = []
     if variants:
         shown = variants if len(variants) <= 7 else variants[:2]
+        extended = ("baseline" if all(arm.bundled == "baseline" for arm in variants)
+                    else "bundled files")
         lines.append(f"The {'variant' if len(variants) == 1 else f'{len(variants)} variants'} of "
-                     f"the {'baseline' if all(a.bundled == 'baseline' for a in variants) else 'bundled files'} "
-                     f"below are built in `{MODULE}`; to run one with "
+                     f"the {extended} below are built in `{MODULE}`; to run one with "
                      "`campaignsim compare`, save it as `explore/<name>.toml` (a folder next to "
                      "`scenarios/`, so the bundled set stays as it is).")
         lines += [f"<details><summary><code>{arm.name}</code>: {arm.scenario.description}"
