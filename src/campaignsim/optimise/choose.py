@@ -32,7 +32,8 @@ class ChampionSets:
 
     def scenarios(self, indices) -> list:
         if not indices:
-            return [self.plan.scenario_with({"champions.enabled": False})]
+            return [self.plan.scenario_with({"champions.enabled": False,
+                                             "staff.champions": 0})]
         return [self.plan.scenario_with({"champions.enabled": True, "staff.champions": 0,
                                          "champions.nodes": self.node_ids(indices)})]
 
@@ -56,7 +57,7 @@ def search_value(plan, sets: ChampionSets, evaluator: Evaluator, seeds: list[int
 def run_champions(plan, seed: int, evaluator: Evaluator, say=print) -> dict:
     """Search and check; everything the outputs need (JSON-ready)."""
     search = plan.spec.champions
-    world = StaffWorld.build(plan.scenario.staff, plan.scenario.seed)
+    world = StaffWorld.build(plan.base_scenario.staff, plan.scenario.seed)
     sets = ChampionSets(plan, world)
     seeds = search_seeds(seed, plan.spec.search_replications)
     held_out = held_out_seeds(seed, plan.spec.held_out_replications, seeds)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..checks import StaffOutline
 from ..compare import OUTCOMES
-from ..scenario import (Scenario, ScenarioError, load_scenario, numeric_kind, sweep_field,
+from ..scenario import (Scenario, ScenarioError, load_scenario, numeric_kind,
                         validate_scenario)
 from ..sweep.design import set_path
 
@@ -23,14 +23,24 @@ OBJECTIVES = tuple(key for key in OUTCOMES if key != "weeks_to_50")
 class OptimisePlan:
     """A validated optimisation, before it runs."""
 
-    scenario: Scenario
+    scenario: Scenario      # the file's scenario, [optimise] included
     source: Path
-    base: dict              # the resolved scenario as data, without [optimise]/[sweep]/[fit]
+    base: dict              # the scenario every candidate changes: without [optimise]/[sweep]/[fit]
     clinicians: int
 
     @property
     def spec(self):
         return self.scenario.optimise
+
+    @property
+    def base_scenario(self) -> Scenario:
+        return self.scenario_with({})
+
+    def on_staff(self, graph: Path, nodes: Path) -> None:
+        """Run every candidate on the hospital of these files (a generated staff, written
+        out so that every replicate and choice.toml have the same people and ties)."""
+        self.base = set_path(set_path(self.base, "staff.graph", str(graph)), "staff.nodes",
+                             str(nodes))
 
     @property
     def name(self) -> str:
@@ -50,9 +60,9 @@ class OptimisePlan:
     def scenario_with(self, changes: dict) -> Scenario:
         """The base scenario with dotted paths set (a setting of an absent mechanism's
         field turns it on, as in a sweep)."""
-        data = json.loads(json.dumps(self.base))
+        data = self.base
         for path, value in changes.items():
-            set_path(data, path, value)
+            data = set_path(data, path, value)
         return validate_scenario(data, self.source)
 
 
@@ -153,9 +163,9 @@ def _check_levers(plan: OptimisePlan) -> None:
             except ScenarioError as err:
                 raise ScenarioError(source, where, f"{end:g} is outside the field's range: "
                                     f"{err.message}") from None
-        sweep_field(path)
     cheapest = cheapest_mix(plan)
     if search.budget < cheapest or search.budget == 0:
-        raise ScenarioError(source, "optimise.levers.budget", f"{search.budget:g} is below "
-                            f"the cheapest option ({cheapest:g}: every lever at the end of its "
-                            f"range nearest its base); allowed: a budget above {cheapest:g}")
+        raise ScenarioError(source, "optimise.levers.budget", f"{search.budget:g} buys "
+                            f"nothing: the cheapest option costs {cheapest:g} (every lever "
+                            f"at the end of its range nearest its base); allowed: a budget "
+                            f"above {cheapest:g}")
