@@ -170,3 +170,27 @@ def celf(value, candidates: list, k: int) -> Greedy:
         trace.append((len(chosen), candidates[position], result - current))
         heapq.heappush(queue, (-(result - current), position, len(chosen), result))
     return Greedy(chosen, values, evaluations, trace)
+
+
+def submodularity_violations(value, candidates: list, samples: int, rng: np.random.Generator,
+                             tolerance: float = 0.0) -> dict:
+    """Sample sets A ⊂ B of candidates and an element x outside B, and count the violations
+    of diminishing returns, f(A ∪ x) − f(A) < f(B ∪ x) − f(B) − tolerance. All the sets of
+    the samples are evaluated in one call of `value`.
+
+    Returns the share of violations and every sample's two gains."""
+    triples = []
+    for _ in range(samples):
+        order = rng.permutation(len(candidates))
+        size_b = int(rng.integers(1, len(candidates)))       # |B| ≥ 1 leaves x outside it
+        size_a = int(rng.integers(0, size_b))                # A ⊊ B
+        b = tuple(candidates[i] for i in sorted(order[:size_b]))
+        a = tuple(candidates[i] for i in sorted(order[:size_a]))
+        triples.append((a, b, candidates[order[size_b]]))
+    sets = [s for a, b, x in triples for s in (a, a + (x,), b, b + (x,))]
+    results = value(sets)
+    gains = [(results[4 * i + 1] - results[4 * i], results[4 * i + 3] - results[4 * i + 2])
+             for i in range(samples)]
+    violations = sum(small < large - tolerance for small, large in gains)
+    return {"samples": samples, "violations": violations, "share": violations / samples,
+            "gains": gains}

@@ -51,8 +51,12 @@ def run_levers(plan, seed: int, evaluator: Evaluator, say=print) -> dict:
                                                              else [])
     study = optuna.create_study(directions=directions, sampler=sampler)
     base_values = {path: lever_base(plan, path, lever) for path, lever in search.levers.items()}
-    if all(search.levers[p].low <= v <= search.levers[p].high for p, v in base_values.items()):
-        study.enqueue_trial(base_values)   # the unchanged scenario, priced 0, comes first
+    others = alternatives(plan)
+    # The sampler starts from what is known: the unchanged scenario (priced 0) and every
+    # bundled strategy the budget affords, where the ranges hold them.
+    for values in [base_values, *(values for *_, values in others[0])]:
+        if all(search.levers[p].low <= v <= search.levers[p].high for p, v in values.items()):
+            study.enqueue_trial(values)
     trials, infeasible = [], 0
     for number in range(search.trials):
         trial = study.ask()
@@ -81,7 +85,7 @@ def run_levers(plan, seed: int, evaluator: Evaluator, say=print) -> dict:
     found = {"trials": trials, "chosen": best, "infeasible": infeasible,
              "front": pareto_front(trials, maximise) if search.pareto else None,
              "search_seeds": seeds, "held_out_seeds": held_out}
-    found["held_out"] = strategies_check(plan, evaluator, best, held_out, say)
+    found["held_out"] = strategies_check(plan, evaluator, best, others, held_out)
     return found
 
 
@@ -118,10 +122,10 @@ def _flatten(data: dict, prefix: str = "") -> dict:
     return flat
 
 
-def price_strategy(plan, data: dict) -> tuple[float | None, list[str], list[str]]:
+def price_strategy(plan, data: dict) -> tuple[float | None, list[str], list[str], dict]:
     """A strategy's cost by the plan's cost table (None if it cannot be priced), the
-    settings in which it differs from the base, and those of them the table does not
-    price. A mechanism the base lacks is compared with that mechanism's defaults (so
+    settings in which it differs from the base, those of them the table does not price,
+    and its value of each lever. A mechanism the base lacks is compared with that mechanism's defaults (so
     turning one on is priced by its levers)."""
     levers = plan.spec.levers.levers
     base = {k: v for k, v in plan.base.items() if k not in NOT_STRATEGY}
@@ -135,35 +139,32 @@ def price_strategy(plan, data: dict) -> tuple[float | None, list[str], list[str]
                      if mine.get(path) != theirs.get(path) and not path.endswith(".enabled"))
     unpriced = [path for path in changed if path not in levers]
     if unpriced:
-        return None, changed, unpriced
+        return None, changed, unpriced, {}
     values = {}
     for path, lever in levers.items():
         value = current_value(data, path)
         values[path] = lever_base(plan, path, lever) if value is None else float(value)
-    return lever_cost(plan, values), changed, []
+    return lever_cost(plan, values), changed, [], values
 
 
-def strategies_check(plan, evaluator: Evaluator, best: dict, seeds: list[int], say) -> dict:
-    """The chosen mix, the base and every priced bundled strategy the budget affords, on
-    held-out seeds; paired differences of the mix minus each."""
+def alternatives(plan) -> tuple[list, list]:
+    """The bundled strategies the chosen mix is checked against: those on this hospital
+    whose changes the cost table prices and the budget affords, as (name, scenario, cost,
+    lever values); and the others, each with the reason it is left out."""
     search = plan.spec.levers
     folder = bundled_folder()
-    names = search.compare if search.compare is not None else sorted(
-        p.stem for p in folder.glob("*.toml"))
-    entries = [("chosen mix", plan.scenario_with(best["values"]), best["cost"]),
-               ("base (unchanged)", plan.scenario_with({}), 0.0)]
-    skipped = []
-    for name in names:
-        path = folder / f"{name}.toml"
-        if not path.is_file():
+    known = sorted(p.stem for p in folder.glob("*.toml"))
+    entries, skipped = [], []
+    for name in search.compare if search.compare is not None else known:
+        if name not in known:
             raise ScenarioError(plan.source, "optimise.levers.compare", f"no bundled strategy "
-                                f"{name!r}; allowed: {', '.join(sorted(p.stem for p in folder.glob('*.toml')))}")
-        strategy = load_scenario(path)
+                                f"{name!r}; allowed: {', '.join(known)}")
+        strategy = load_scenario(folder / f"{name}.toml")
         if strategy.staff != plan.base_scenario.staff:
             skipped.append({"strategy": name, "why": "another hospital ([staff] differs)"})
             continue
         data = {k: v for k, v in strategy.to_dict().items() if k not in ("optimise", "sweep", "fit")}
-        cost, changed, unpriced = price_strategy(plan, data)
+        cost, changed, unpriced, values = price_strategy(plan, data)
         if not changed:
             skipped.append({"strategy": name, "why": "the base itself"})
         elif cost is None:
@@ -172,7 +173,18 @@ def strategies_check(plan, evaluator: Evaluator, best: dict, seeds: list[int], s
         elif cost > search.budget:
             skipped.append({"strategy": name, "why": f"costs {cost:g}, over the budget"})
         else:
-            entries.append((name, strategy, cost))
+            entries.append((name, strategy, cost, values))
+    return entries, skipped
+
+
+def strategies_check(plan, evaluator: Evaluator, best: dict, others: tuple[list, list],
+                     seeds: list[int]) -> dict:
+    """The chosen mix, the base and every alternative on held-out seeds; paired
+    differences of the mix minus each."""
+    strategies, skipped = others
+    entries = [("chosen mix", plan.scenario_with(best["values"]), best["cost"]),
+               ("base (unchanged)", plan.scenario_with({}), 0.0),
+               *((name, scenario, cost) for name, scenario, cost, _ in strategies)]
     labels = [{"method": name, "k": None, "round": None, "cost": cost, "levers": None}
               for name, _, cost in entries]
     values = evaluator.evaluate([[scenario] for _, scenario, _ in entries], seeds, "held_out",
