@@ -226,6 +226,10 @@ def test_champions_deterministic_across_workers_and_dask_and_choice_runs(tmp_pat
             np.flatnonzero(result.model.population.champion)} == set(chosen)
     assert cli.main(["run", str(tmp_path / "one" / "choice.toml"), "--out",
                      str(tmp_path / "run")]) == 0
+    # and `campaignsim report` renders the folder: the held-out tables and both figures
+    assert cli.main(["report", str(tmp_path / "one")]) == 0
+    page = (tmp_path / "one" / "report.html").read_text()
+    assert "Greedy minus each heuristic" in page and page.count("data:image/png") == 2
 
 
 @pytest.mark.parametrize("change, field, allowed", [

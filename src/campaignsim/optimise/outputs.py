@@ -176,3 +176,51 @@ def levers_figure(found: dict, objective: str, budget: float):
     right.set(xlabel=objective.replace("_", " "), title="held-out seeds: mean, 95 % CI (cost)")
     figure.tight_layout()
     return figure
+
+
+# --- the report (campaignsim report DIR) ----------------------------------------------
+
+
+def report_section(manifest: dict) -> str:
+    """The outcomes of an optimise folder as HTML: the closing note, then the held-out
+    table (champions: each method by k, and greedy minus each heuristic; levers: the mix
+    and each alternative, with costs and paired differences)."""
+    import html
+
+    result = manifest.get("result") or {}
+    held = result.get("held_out") or {}
+
+    def cell(row, prefix: str = "") -> str:
+        mean, low, high = (row.get(f"{prefix}{key}") for key in ("mean", "low", "high")) \
+            if not prefix else (row.get(prefix), row.get(f"{prefix}_low"), row.get(f"{prefix}_high"))
+        if mean is None or not np.isfinite(mean):
+            return "<td>—</td>"
+        return f'<td class="n">{mean:.3f}<br><span class="ci">[{low:.3f}, {high:.3f}]</span></td>'
+
+    def table(header: list[str], rows: list[str]) -> str:
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+        return f"<table><tr>{head}</tr>{''.join(f'<tr>{r}</tr>' for r in rows)}</table>"
+
+    parts = [f"<pre>{html.escape(str(manifest.get('note', '')))}</pre>"]
+    if manifest.get("mode") == "champions":
+        outcomes = held.get("outcomes", [])
+        methods = list(dict.fromkeys(r["method"] for r in outcomes if r["method"] != "none"))
+        ks = sorted({r["k"] for r in outcomes if r["k"]})
+        by = {(r["method"], r["k"]): r for r in outcomes}
+        rows = [f"<td>{k}</td>" + "".join(cell(by[(m, k)]) for m in methods) for k in ks]
+        parts.append(f"<h3>{html.escape(str(manifest.get('objective')))} on held-out seeds "
+                     "(mean, 95 % CI)</h3>" + table(["k", *methods], rows))
+        diffs = {(d["heuristic"], d["k"]): d for d in held.get("greedy_minus", [])}
+        others = [m for m in methods if m != "greedy"]
+        rows = [f"<td>{k}</td>" + "".join(cell(diffs[(m, k)]) for m in others) for k in ks]
+        parts.append("<h3>Greedy minus each heuristic (paired, 95 % CI)</h3>"
+                     + table(["k", *others], rows))
+        plain = result.get("plain_greedy")
+        if plain:
+            parts.append(f"<p>CELF used {result['evaluations']} set evaluations, plain greedy "
+                         f"{plain['evaluations']}; same choice: {plain['same_choice']}.</p>")
+    else:
+        rows = [f"<td>{html.escape(r['strategy'])}</td><td class=\"n\">{r['cost']:g}</td>"
+                + cell(r) + cell(r, "diff") for r in held.get("rows", [])]
+        parts.append(table(["strategy", "cost", "mean (95 % CI)", "mix minus it"], rows))
+    return "".join(parts)

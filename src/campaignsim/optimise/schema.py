@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing_extensions import TypeAliasType
 
 
 class _Strict(BaseModel):
@@ -64,6 +65,10 @@ def _flatten_levers(table: dict, prefix: str = "") -> dict:
     return flat
 
 
+#: Named, so that the generated reference (docs/scenarios.md) says what goes in it.
+Levers = TypeAliasType("table of \"table.field\" = {low, high, cost}", dict[str, Lever])
+
+
 class LeverSearch(_Strict):
     """Set levers within a budget: Optuna's TPE sampler over the feasible set."""
 
@@ -74,7 +79,8 @@ class LeverSearch(_Strict):
     compare: list[str] | None = Field(
         None, description="bundled strategies to check the chosen mix against (default: "
         "every bundled strategy whose changes the cost table prices)")
-    levers: dict[str, Lever] = Field(description="dotted field path → {low, high, cost}")
+    levers: Levers = Field(description="each lever: \"table.field\" = {low, high, cost} (and "
+                           "optionally base, the value that costs nothing)")
 
     @field_validator("levers", mode="before")
     @classmethod
@@ -94,7 +100,8 @@ class Optimise(_Strict):
 
     objective: str = Field("active_share", description="the summary outcome optimised "
                            "(default: active share at the last week)")
-    direction: Literal["maximise", "minimise"] = "maximise"
+    direction: Literal["maximise", "minimise"] = Field(
+        "maximise", description="whether larger or smaller values of the objective are better")
     search_replications: int = Field(10, ge=1, le=10_000, description="R: replicate seeds "
                                      "every candidate is evaluated on (common random numbers)")
     held_out_replications: int = Field(20, ge=2, le=10_000, description="replicate seeds of "
