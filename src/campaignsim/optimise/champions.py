@@ -27,8 +27,6 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import eigsh
 
-#: The heuristics evaluated beside the greedy choice, in figure order.
-HEURISTICS = ("random", "degree", "betweenness", "diffusion", "hybrids")
 #: Diffusion centrality's number of periods (Banerjee et al. 2013 use a few).
 DIFFUSION_PERIODS = 3
 #: Sources sampled for betweenness on large staffs (as the model's own rule does).

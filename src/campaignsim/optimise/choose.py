@@ -13,7 +13,7 @@ import numpy as np
 
 from ..compare import mean_ci
 from ..world import StaffWorld
-from .champions import HEURISTICS, celf, heuristic_orders, plain_greedy, prescreen
+from .champions import celf, heuristic_orders, plain_greedy, prescreen
 from .evaluate import STREAM_RANDOM, Evaluator, held_out_seeds, search_seeds
 
 
@@ -81,9 +81,10 @@ def run_champions(plan, seed: int, evaluator: Evaluator, say=print) -> dict:
         found["plain_greedy"] = {"evaluations": evaluator.evaluations - before,
                                  "chosen": sets.node_ids(plain.chosen),
                                  "same_choice": plain.chosen == chosen.chosen}
+        share = found["evaluations"] / found["plain_greedy"]["evaluations"]
         say(f"plain greedy: {found['plain_greedy']['evaluations']} set evaluations; CELF "
-            f"used {found['evaluations']} ({found['evaluations'] / found['plain_greedy']['evaluations']:.0%}) "
-            f"for {'the same' if plain.chosen == chosen.chosen else 'a DIFFERENT'} choice")
+            f"used {found['evaluations']} ({share:.0%}) for "
+            f"{'the same' if plain.chosen == chosen.chosen else 'a DIFFERENT'} choice")
     orders = heuristic_orders(world, seed, int(np.random.SeedSequence(
         [seed, STREAM_RANDOM]).generate_state(1)[0]))
     orders = {"greedy": chosen.chosen, **orders}

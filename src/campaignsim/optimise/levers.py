@@ -125,8 +125,8 @@ def _flatten(data: dict, prefix: str = "") -> dict:
 def price_strategy(plan, data: dict) -> tuple[float | None, list[str], list[str], dict]:
     """A strategy's cost by the plan's cost table (None if it cannot be priced), the
     settings in which it differs from the base, those of them the table does not price,
-    and its value of each lever. A mechanism the base lacks is compared with that mechanism's defaults (so
-    turning one on is priced by its levers)."""
+    and its value of each lever. A mechanism the base lacks is compared with that
+    mechanism's defaults (so turning one on is priced by its levers)."""
     levers = plan.spec.levers.levers
     base = {k: v for k, v in plan.base.items() if k not in NOT_STRATEGY}
     own = {k: v for k, v in data.items() if k not in NOT_STRATEGY}
@@ -163,7 +163,8 @@ def alternatives(plan) -> tuple[list, list]:
         if strategy.staff != plan.base_scenario.staff:
             skipped.append({"strategy": name, "why": "another hospital ([staff] differs)"})
             continue
-        data = {k: v for k, v in strategy.to_dict().items() if k not in ("optimise", "sweep", "fit")}
+        data = {k: v for k, v in strategy.to_dict().items()
+                if k not in ("optimise", "sweep", "fit")}
         cost, changed, unpriced, values = price_strategy(plan, data)
         if not changed:
             skipped.append({"strategy": name, "why": "the base itself"})
@@ -215,7 +216,8 @@ def closing_note(found: dict, objective: str, direction: str, budget: float) -> 
         beaten += verdict == "the mix wins"
         lines.append(f"  vs {row['strategy']:<24} (cost {row['cost']:>8g}) {row['diff']:+.3f} "
                      f"[{row['diff_low']:+.3f}, {row['diff_high']:+.3f}]  {verdict}")
-    lines.extend(f"  not compared: {s['strategy']}: {s['why']}" for s in found["held_out"]["skipped"])
+    lines.extend(f"  not compared: {s['strategy']}: {s['why']}"
+                 for s in found["held_out"]["skipped"])
     others = len(rows) - 1
     lines.append(f"the chosen mix beats {beaten} of {others} alternatives the budget affords"
                  + ("." if beaten == others else "; the others are as good or better on "

@@ -190,9 +190,10 @@ def report_section(manifest: dict) -> str:
     result = manifest.get("result") or {}
     held = result.get("held_out") or {}
 
-    def cell(row, prefix: str = "") -> str:
-        mean, low, high = (row.get(f"{prefix}{key}") for key in ("mean", "low", "high")) \
-            if not prefix else (row.get(prefix), row.get(f"{prefix}_low"), row.get(f"{prefix}_high"))
+    def cell(row, key: str = "") -> str:
+        """mean [low, high] of the row's mean/low/high, or of key/key_low/key_high."""
+        names = ("mean", "low", "high") if not key else (key, f"{key}_low", f"{key}_high")
+        mean, low, high = (row.get(name) for name in names)
         if mean is None or not np.isfinite(mean):
             return "<td>—</td>"
         return f'<td class="n">{mean:.3f}<br><span class="ci">[{low:.3f}, {high:.3f}]</span></td>'
