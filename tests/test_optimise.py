@@ -277,3 +277,20 @@ def test_named_champions_checked(tmp_path, capsys, nodes, field, allowed):
     code = cli.main(["run", str(file), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2 and field in err and allowed in err, err
+
+
+def test_a_full_disk_at_the_end_is_exit_1_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    from campaignsim import results_io
+
+    real = results_io.os.replace
+
+    def full_at_manifest(source, target):
+        if str(target).endswith("manifest.json"):
+            raise OSError(28, "No space left on device", str(target))
+        return real(source, target)
+
+    monkeypatch.setattr(results_io.os, "replace", full_at_manifest)
+    file = write(tmp_path / "levers.toml", LEVERS)
+    code, out, err = optimise(capsys, file, "--workers", 1, "--out", tmp_path / "out")
+    assert code == 1 and "disk is full" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()   # choice.toml, the parquet, the figure: removed
