@@ -25,7 +25,7 @@ from campaignsim.optimise.plan import lever_cost, plan_optimise
 from campaignsim.runner import run_lean
 from campaignsim.scenario import load_scenario
 from campaignsim.world import StaffWorld
-from conftest import write
+from conftest import ROOT, write
 
 TINY = """
 name = "tiny"
@@ -294,3 +294,12 @@ def test_a_full_disk_at_the_end_is_exit_1_and_leaves_nothing(tmp_path, capsys, m
     code, out, err = optimise(capsys, file, "--workers", 1, "--out", tmp_path / "out")
     assert code == 1 and "disk is full" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()   # choice.toml, the parquet, the figure: removed
+
+
+def test_bundled_examples_plan_and_run_alone():
+    from campaignsim.checks import check_scenario
+
+    for name in ("champions", "levers"):
+        plan = plan_optimise(ROOT / "scenarios" / "optimise" / f"{name}.toml")
+        assert plan.mode == name
+        check_scenario(plan.scenario)   # the file itself is a runnable scenario too
