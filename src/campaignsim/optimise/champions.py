@@ -20,7 +20,7 @@ formal champions, they come first.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
@@ -121,7 +121,6 @@ class Greedy:
     chosen: list
     values: list[float]
     evaluations: int
-    trace: list = field(default_factory=list)   # (round, candidate, gain) per evaluation
 
 
 def plain_greedy(value, candidates: list, k: int) -> Greedy:
@@ -155,7 +154,6 @@ def celf(value, candidates: list, k: int) -> Greedy:
     chosen: list = []
     values: list[float] = []
     current = base
-    trace = [(0, c, float(v) - base) for c, v in zip(candidates, first)]
     while queue and len(chosen) < k:
         gain, position, computed, reached = heapq.heappop(queue)
         if computed == len(chosen):
@@ -165,9 +163,8 @@ def celf(value, candidates: list, k: int) -> Greedy:
             continue
         result = float(value([tuple(chosen) + (candidates[position],)])[0])
         evaluations += 1
-        trace.append((len(chosen), candidates[position], result - current))
         heapq.heappush(queue, (-(result - current), position, len(chosen), result))
-    return Greedy(chosen, values, evaluations, trace)
+    return Greedy(chosen, values, evaluations)
 
 
 def submodularity_violations(value, candidates: list, samples: int, rng: np.random.Generator,
