@@ -303,3 +303,20 @@ def test_bundled_examples_plan_and_run_alone():
         plan = plan_optimise(ROOT / "scenarios" / "optimise" / f"{name}.toml")
         assert plan.mode == name
         check_scenario(plan.scenario)   # the file itself is a runnable scenario too
+
+
+def test_a_candidate_over_draws_scores_the_mean_of_its_draws(tmp_path):
+    from campaignsim.optimise.evaluate import Evaluator, Pool
+
+    plan = plan_optimise(write(tmp_path / "levers.toml", LEVERS))
+    seeds = search_seeds(2, 3)
+    evaluator = Evaluator(Pool(1), "final_enrolled_share", [])
+    alone = [evaluator.evaluate([[plan.scenario_with(draw)]], seeds, "search", [{}])[0]
+             for draw in ({}, {"broadcast.intensity": 0.05})]
+    assert not np.array_equal(alone[0], alone[1])   # the draws differ
+    plan.draws = [{}, {"broadcast.intensity": 0.05}]
+    both = evaluator.evaluate([plan.candidate({})], seeds, "search", [{}])[0]
+    np.testing.assert_allclose(both, (alone[0] + alone[1]) / 2)
+    # a candidate's own change wins over a draw's setting of the same field
+    assert {s.broadcast.intensity for s in plan.candidate({"broadcast.intensity": 0.03})} == \
+        {0.03}

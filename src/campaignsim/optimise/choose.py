@@ -32,10 +32,9 @@ class ChampionSets:
 
     def scenarios(self, indices) -> list:
         if not indices:
-            return [self.plan.scenario_with({"champions.enabled": False,
-                                             "staff.champions": 0})]
-        return [self.plan.scenario_with({"champions.enabled": True, "staff.champions": 0,
-                                         "champions.nodes": self.node_ids(indices)})]
+            return self.plan.candidate({"champions.enabled": False, "staff.champions": 0})
+        return self.plan.candidate({"champions.enabled": True, "staff.champions": 0,
+                                    "champions.nodes": self.node_ids(indices)})
 
     def label(self, method: str, indices, step: int | None = None) -> dict:
         return {"method": method, "k": len(indices), "round": step,

@@ -71,7 +71,7 @@ def run_levers(plan, seed: int, evaluator: Evaluator, say=print) -> dict:
             worst = -np.inf if maximise else np.inf   # never simulated: ranked by constraint
             study.tell(trial, [worst, cost] if search.pareto else worst)
             continue
-        outcome = float(evaluator.evaluate([[plan.scenario_with(values)]], seeds, "search",
+        outcome = float(evaluator.evaluate([plan.candidate(values)], seeds, "search",
                                            [_label("trial", number, values, cost)])[0].mean())
         trials.append({"trial": number, "values": values, "cost": cost, "outcome": outcome})
         study.tell(trial, [outcome, cost] if search.pareto else outcome)
@@ -183,12 +183,13 @@ def strategies_check(plan, evaluator: Evaluator, best: dict, others: tuple[list,
     """The chosen mix, the base and every alternative on held-out seeds; paired
     differences of the mix minus each."""
     strategies, skipped = others
-    entries = [("chosen mix", plan.scenario_with(best["values"]), best["cost"]),
-               ("base (unchanged)", plan.scenario_with({}), 0.0),
-               *((name, scenario, cost) for name, scenario, cost, _ in strategies)]
+    entries = [("chosen mix", plan.candidate(best["values"]), best["cost"]),
+               ("base (unchanged)", plan.candidate({}), 0.0),
+               *((name, plan.candidate({}, scenario.to_dict()), cost)
+                 for name, scenario, cost, _ in strategies)]
     labels = [{"method": name, "k": None, "round": None, "cost": cost, "levers": None}
               for name, _, cost in entries]
-    values = evaluator.evaluate([[scenario] for _, scenario, _ in entries], seeds, "held_out",
+    values = evaluator.evaluate([scenarios for _, scenarios, _ in entries], seeds, "held_out",
                                 labels)
     rows = []
     for (name, _, cost), own in zip(entries, values):

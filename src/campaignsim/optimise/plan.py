@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checks import StaffOutline
@@ -27,6 +27,10 @@ class OptimisePlan:
     source: Path
     base: dict              # the scenario every candidate changes: without [optimise]/[sweep]/[fit]
     clinicians: int
+    #: The world's uncertain settings, one dict of dotted paths per draw: a candidate is
+    #: run once per draw and its outcome averaged (the robust objective over posterior
+    #: draws plugs in here; one draw, no change, without a posterior).
+    draws: list = field(default_factory=lambda: [{}])
 
     @property
     def spec(self):
@@ -57,10 +61,15 @@ class OptimisePlan:
                 "seed": seed}
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
-    def scenario_with(self, changes: dict) -> Scenario:
+    def candidate(self, changes: dict, data: dict | None = None) -> list[Scenario]:
+        """A candidate's scenarios, one per draw: the base (or `data`) with each draw's
+        settings and then the candidate's `changes`."""
+        return [self.scenario_with({**draw, **changes}, data) for draw in self.draws]
+
+    def scenario_with(self, changes: dict, data: dict | None = None) -> Scenario:
         """The base scenario with dotted paths set (a setting of an absent mechanism's
         field turns it on, as in a sweep)."""
-        data = self.base
+        data = self.base if data is None else data
         for path, value in changes.items():
             data = set_path(data, path, value)
         return validate_scenario(data, self.source)
