@@ -71,9 +71,11 @@ def champions_enrolled(scenario: Scenario, outline: StaffOutline) -> int:
     champions = scenario.on("champions")
     if champions is None:
         return 0
+    clinicians = len(outline.clinician_ids)
+    if champions.nodes:   # at most: a named clinician may be a formal champion already
+        return min(clinicians, outline.formal_champions + len(champions.nodes))
     if champions.rule == "formal":
         return outline.formal_champions
-    clinicians = len(outline.clinician_ids)
     return outline.formal_champions + min(scenario.staff.champions,
                                           clinicians - outline.formal_champions)
 
@@ -97,11 +99,14 @@ def check_staff_requirements(scenario: Scenario, outline: StaffOutline) -> None:
     if champions is None and scenario.champions is None and scenario.staff.champions > 0:
         raise ScenarioError(None, "staff.champions", "champions need a [champions] table "
                             "(how they are chosen and act)")
-    if champions is not None and champions.rule != "formal" and scenario.staff.champions == 0:
+    if champions is not None and champions.nodes:
+        _check_named_champions(scenario, outline)
+    elif champions is not None and champions.rule != "formal" and scenario.staff.champions == 0:
         raise ScenarioError(None, "staff.champions", "[champions] is on: give a number of "
                             "champions > 0 (or rule = \"formal\" with champion roles in the "
                             "graph)")
-    if champions is not None and champions.rule == "formal" and outline.formal_champions == 0:
+    if (champions is not None and not champions.nodes and champions.rule == "formal"
+            and outline.formal_champions == 0):
         raise ScenarioError(None, "champions.rule", "rule = \"formal\" needs nodes with role = "
                             "\"champion\" in the staff graph file; none found")
     if scenario.seeding.nodes:
@@ -115,6 +120,25 @@ def check_staff_requirements(scenario: Scenario, outline: StaffOutline) -> None:
     if count > free:
         raise ScenarioError(None, "seeding", f"asks for {count} seeds but only {free} "
                             "clinicians are not yet enrolled")
+
+
+def _check_named_champions(scenario: Scenario, outline: StaffOutline) -> None:
+    """Champions named by node id: clinicians of the graph, no more than there are, and not
+    also a number of champions to choose by rule (which would be ignored)."""
+    nodes = scenario.champions.nodes
+    clinicians = len(outline.clinician_ids)
+    if len(nodes) > clinicians:
+        raise ScenarioError(None, "champions.nodes", f"names {len(nodes)} champions but the "
+                            f"staff has {clinicians} clinicians; allowed: at most {clinicians}")
+    missing = outline.unknown_ids(nodes)
+    if missing:
+        raise ScenarioError(None, "champions.nodes", f"not clinicians of the staff graph: "
+                            f"{missing[:10]}; allowed: clinician node ids (0 … "
+                            f"{clinicians - 1} for a generated staff)")
+    if scenario.staff.champions not in (0, len(nodes)):
+        raise ScenarioError(None, "staff.champions", f"is {scenario.staff.champions} but "
+                            f"[champions] nodes names {len(nodes)}; give 0 (or "
+                            f"{len(nodes)}): named champions replace the rule's choice")
 
 
 def check_scenario(scenario: Scenario) -> StaffOutline:

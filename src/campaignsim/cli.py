@@ -220,6 +220,13 @@ def command_fit(args) -> int:
         scenarios, runs, 1 if args.scheduler else workers, args.max_memory, args.yes))
 
 
+def command_optimise(args) -> int:
+    from .optimise.command import optimise_command
+
+    return optimise_command(args, lambda scenarios, runs, workers: check_memory_budget(
+        scenarios, runs, 1 if args.scheduler else workers, args.max_memory, args.yes))
+
+
 def command_plot(args) -> int:
     from . import plots
     from .folders import Claim
@@ -405,6 +412,36 @@ def build_parser() -> argparse.ArgumentParser:
     add_memory_flags(fit)
     fit.set_defaults(handler=command_fit)
 
+    optimise = commands.add_parser(
+        "optimise", help="choose champions (CELF greedy) or a lever mix within a budget "
+                         "(Optuna TPE), checked on held-out seeds",
+        description="Choose whom to appoint as champions ([optimise.champions]: CELF lazy "
+                    "greedy over pre-screened candidates, against random, degree, "
+                    "betweenness, diffusion-centrality and hybrids' picks) or how to spend a "
+                    "budget on the levers ([optimise.levers]: Optuna's TPE sampler), every "
+                    "candidate on the same replicate seeds; the choice is checked on "
+                    "held-out seeds. Writes choice.toml, evaluations.parquet, curve.png, "
+                    "who.png, manifest.json. See docs/optimise.md.")
+    optimise.add_argument("file", help="scenario TOML file with an [optimise] table, or "
+                                       "bundled name (optimise/champions)")
+    optimise.add_argument("--workers", type=whole_number_flag(1, WORKERS_MAX), default=None,
+                          help="worker processes (default: all cores); results do not "
+                               "depend on it")
+    optimise.add_argument("--executor", choices=("processes", "dask"), default=None,
+                          help="local worker processes (default) or dask.distributed")
+    optimise.add_argument("--scheduler", metavar="ADDRESS",
+                          help="join a running Dask scheduler (tcp://host:8786)")
+    optimise.add_argument("--seed", type=whole_number_flag(0, SEED_MAX),
+                          help="seed of the search and held-out replicates (default: the "
+                               "scenario's)")
+    optimise.add_argument("--out", metavar="DIR", help="results folder (default: "
+                                                       "results/<scenario name>-optimise/)")
+    optimise.add_argument("--force", action="store_true",
+                          help="overwrite a folder holding other results")
+    optimise.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_memory_flags(optimise)
+    optimise.set_defaults(handler=command_optimise)
+
     plot = commands.add_parser(
         "plot", help="plot a sweep folder: outcomes against parameters, heatmaps, fans",
         description="Write DIR/plots/: each outcome against each swept parameter (mean and 95 % "
@@ -496,7 +533,7 @@ def _name_files(args) -> None:
     """Scenario arguments that name a bundled scenario ("baseline") become its file."""
     from .bundled import scenario_path
 
-    if args.command in ("run", "validate", "sweep", "app"):
+    if args.command in ("run", "validate", "sweep", "app", "optimise"):
         args.file = str(scenario_path(args.file))
     if args.command == "compare":
         args.files = [str(scenario_path(f)) for f in args.files]

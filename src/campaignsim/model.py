@@ -163,7 +163,10 @@ class CampaignModel(mesa.Model):
         if champions is None:
             self.peer_weight = np.ones(len(population))
         else:
-            if champions.rule != "formal":
+            if champions.nodes:  # named in the file (campaignsim optimise writes them)
+                by_text = {str(node): i for i, node in enumerate(population.nodes)}
+                population.champion[[by_text[str(n)] for n in champions.nodes]] = True
+            elif champions.rule != "formal":
                 wanted = self.spec.staff.champions
                 chosen = self._ranked_clinicians(champions.rule, population.champion)[:wanted]
                 population.champion[chosen] = True

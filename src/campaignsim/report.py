@@ -523,6 +523,10 @@ def _figures_section(folder: Path) -> str:
         "posterior.png": "Posterior marginals (bars) against the prior (outline), pairs below.",
         "predictive.png": "Posterior-predictive runs against the data or the pattern ranges.",
         "epsilon.png": "The ABC-SMC epsilon schedule and acceptance rate by generation.",
+        "curve.png": "The optimised choice against the alternatives on held-out seeds (and "
+                     "the search).",
+        "who.png": "The staff network by department and profession, the chosen champions "
+                   "marked in order of choice.",
     }
     for path in images:
         mime = "image/svg+xml" if path.suffix.lower() == ".svg" else "image/png"
@@ -558,9 +562,14 @@ def build_report(folder: str | Path) -> str:
     bases = [Path.cwd(), folder.resolve().parent, folder.resolve().parent.parent,
              Path(__file__).resolve().parents[2]]
     title = {"run": "Run", "compare": "Strategy comparison", "sweep": "Parameter sweep",
-             "fit": "Calibration (ABC-SMC)"}.get(kind, f"Results ({kind})")
+             "fit": "Calibration (ABC-SMC)",
+             "optimise": "Optimisation (champions or levers)"}.get(kind, f"Results ({kind})")
     if kind == "fit":
         outcomes = lambda: _fit_outcomes(manifest)  # noqa: E731
+    elif kind == "optimise":
+        from .optimise.outputs import report_section
+
+        outcomes = lambda: report_section(manifest)  # noqa: E731
     elif kind == "compare" or (folder / "comparison.csv").is_file():
         outcomes = lambda: _compare_outcomes(folder)  # noqa: E731
     elif kind == "run" or (folder / "summary.json").is_file():

@@ -25,8 +25,10 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_valid
                       model_validator)
 from typing_extensions import TypeAliasType
 
-# The [fit] table's schema lives with the fit command; it imports nothing from here.
+# The [fit] and [optimise] tables' schemas live with their commands; they import nothing
+# from here.
 from .fit.schema import Fit
+from .optimise.schema import Optimise
 # Re-exported here, where callers find them; defined apart so that the command line can
 # parse its flags without loading pydantic.
 from .limits import (REPLICATIONS_MAX, SEED_MAX, WEEKS_MAX, WORKERS_MAX,  # noqa: F401
@@ -295,6 +297,9 @@ class Champions(Mechanism):
 
     rule: Literal["random", "degree", "betweenness", "formal"] = _field(
         "random", "how the [staff] champions are chosen (formal = role in the graph file)")
+    nodes: list[int | str] = _field(
+        [], "graph node ids of the clinicians made champions, instead of `rule` and [staff] "
+        "champions (as `campaignsim optimise` writes them in choice.toml)", "node ids")
     weight: float = _field(1.0, "weight of a champion in neighbours' peer influence", "",
                            ge=0, le=100)
     capacity: int = _field(2, "neighbours a champion approaches each week", "per week",
@@ -304,6 +309,16 @@ class Champions(Mechanism):
     ownership: float = _field(0.8, "champions' own ownership", "0-1", ge=0, le=1)
     convert_ownership: float = _field(0.6, "ownership of an enrolment by a champion", "0-1",
                                       ge=0, le=1)
+
+    @field_validator("nodes")
+    @classmethod
+    def _distinct(cls, nodes: list) -> list:
+        seen: set = set()
+        repeated = list(dict.fromkeys(str(n) for n in nodes if str(n) in seen or seen.add(str(n))))
+        if repeated:
+            raise ValueError(f"node ids listed more than once: {', '.join(repeated[:10])}; "
+                             "name each champion once")
+        return nodes
 
 
 class Peer(Mechanism):
@@ -361,7 +376,7 @@ class Shock(Mechanism):
 
 #: Top-level fields a sweep cannot vary: each replicate has its own seed, and the name,
 #: the description, the sweep and the fit label the design rather than a run.
-UNSWEPT = ("name", "description", "seed", "sweep", "fit")
+UNSWEPT = ("name", "description", "seed", "sweep", "fit", "optimise")
 
 
 def _table_models(annotation: Any) -> list[type[BaseModel]]:
@@ -615,6 +630,7 @@ class Scenario(Strict):
     shock: Shock | None = None
     sweep: Sweep | None = None
     fit: Fit | None = None
+    optimise: Optimise | None = None
 
     def on(self, mechanism: str):
         """The mechanism's table if it is turned on, else None.
@@ -632,9 +648,10 @@ class Scenario(Strict):
         """The resolved scenario as plain data (JSON-ready)."""
         return self.model_dump(mode="json")
 
-    def content_hash(self, exclude: tuple[str, ...] = ("seed", "sweep", "fit")) -> str:
-        """SHA-256 of the resolved scenario, by default without its seed, [sweep] and [fit]
-        (none changes what one run of the scenario does)."""
+    def content_hash(self, exclude: tuple[str, ...] = ("seed", "sweep", "fit", "optimise")
+                     ) -> str:
+        """SHA-256 of the resolved scenario, by default without its seed, [sweep], [fit] and
+        [optimise] (none changes what one run of the scenario does)."""
         data = {k: v for k, v in self.to_dict().items() if k not in exclude}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 

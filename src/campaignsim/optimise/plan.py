@@ -1,0 +1,180 @@
+"""An optimisation checked before anything runs: the objective, k against the clinicians,
+each lever's path, range and cost, and the budget against the cheapest mix. Bad input
+ends here with file, field and what is allowed (exit 2)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..checks import StaffOutline
+from ..compare import OUTCOMES
+from ..scenario import (Scenario, ScenarioError, load_scenario, numeric_kind,
+                        validate_scenario)
+from ..sweep.design import set_path
+
+#: Outcomes an optimisation may target: every headline outcome that is always a number.
+OBJECTIVES = tuple(key for key in OUTCOMES if key != "weeks_to_50")
+
+
+@dataclass
+class OptimisePlan:
+    """A validated optimisation, before it runs."""
+
+    scenario: Scenario      # the file's scenario, [optimise] included
+    source: Path
+    base: dict              # the scenario every candidate changes: without [optimise]/[sweep]/[fit]
+    clinicians: int
+    #: The world's uncertain settings, one dict of dotted paths per draw: a candidate is
+    #: run once per draw and its outcome averaged (the robust objective over posterior
+    #: draws plugs in here; one draw, no change, without a posterior).
+    draws: list = field(default_factory=lambda: [{}])
+
+    @property
+    def spec(self):
+        return self.scenario.optimise
+
+    @property
+    def base_scenario(self) -> Scenario:
+        return self.scenario_with({})
+
+    def on_staff(self, graph: Path, nodes: Path) -> None:
+        """Run every candidate on the hospital of these files (a generated staff, written
+        out so that every replicate and choice.toml have the same people and ties)."""
+        self.base = set_path(set_path(self.base, "staff.graph", str(graph)), "staff.nodes",
+                             str(nodes))
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def mode(self) -> str:
+        return "champions" if self.spec.champions is not None else "levers"
+
+    def identity(self, seed: int) -> str:
+        """SHA-256 of what decides the result: the scenario, [optimise] and the seed."""
+        scenario = {k: v for k, v in self.base.items() if k not in ("name", "description")}
+        data = {"scenario": scenario, "optimise": self.spec.model_dump(mode="json"),
+                "seed": seed}
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+    def candidate(self, changes: dict, data: dict | None = None) -> list[Scenario]:
+        """A candidate's scenarios, one per draw: the base (or `data`) with each draw's
+        settings and then the candidate's `changes`."""
+        return [self.scenario_with({**draw, **changes}, data) for draw in self.draws]
+
+    def scenario_with(self, changes: dict, data: dict | None = None) -> Scenario:
+        """The base scenario with dotted paths set (a setting of an absent mechanism's
+        field turns it on, as in a sweep)."""
+        data = self.base if data is None else data
+        for path, value in changes.items():
+            data = set_path(data, path, value)
+        return validate_scenario(data, self.source)
+
+
+def lever_base(plan: OptimisePlan, path: str, lever) -> float:
+    """The value of a lever that costs nothing: given, else the scenario's own value where
+    its mechanism is on, else the lever's low end."""
+    if lever.base is not None:
+        return float(lever.base)
+    value = current_value(plan.base, path)
+    return float(lever.low) if value is None else float(value)
+
+
+def current_value(data: dict, path: str):
+    """A scenario's value at a dotted path, None where its table is absent or off (or the
+    value is not a number)."""
+    node = data
+    for part in path.split("."):
+        if not isinstance(node, dict) or node.get("enabled") is False:
+            return None
+        node = node.get(part)
+    return node if isinstance(node, (int, float)) and not isinstance(node, bool) else None
+
+
+def lever_cost(plan: OptimisePlan, values: dict) -> float:
+    """Σ cost × |value − base| over the levers (the cost table)."""
+    levers = plan.spec.levers.levers
+    return float(sum(lever.cost * abs(values[path] - lever_base(plan, path, lever))
+                     for path, lever in levers.items()))
+
+
+def cheapest_mix(plan: OptimisePlan) -> float:
+    """What the cheapest mix in the ranges costs (a lever's base outside its range must be
+    paid for to reach the range)."""
+    total = 0.0
+    for path, lever in plan.spec.levers.levers.items():
+        base = lever_base(plan, path, lever)
+        total += lever.cost * max(lever.low - base, base - lever.high, 0.0)
+    return total
+
+
+def plan_optimise(path: str | Path) -> OptimisePlan:
+    """Load and check an optimisation file (see the module docstring)."""
+    source = Path(path)
+    scenario = load_scenario(source)
+    if scenario.optimise is None:
+        raise ScenarioError(source, "optimise", "no [optimise] table: give "
+                            "[optimise.champions] (k, candidates) or [optimise.levers] "
+                            "(budget, levers); see docs/optimise.md")
+    spec = scenario.optimise
+    if spec.objective not in OBJECTIVES:
+        raise ScenarioError(source, "optimise.objective", f"unknown outcome "
+                            f"{spec.objective!r}; allowed: {', '.join(OBJECTIVES)}")
+    base = {k: v for k, v in scenario.to_dict().items() if k not in ("optimise", "sweep", "fit")}
+    clinicians = len(StaffOutline.of_scenario(scenario).clinician_ids)
+    plan = OptimisePlan(scenario, source, base, clinicians)
+    if spec.champions is not None:
+        _check_champions(plan)
+    else:
+        _check_levers(plan)
+    return plan
+
+
+def _check_champions(plan: OptimisePlan) -> None:
+    search, source = plan.spec.champions, plan.source
+    if search.k > plan.clinicians:
+        raise ScenarioError(source, "optimise.champions.k", f"asks for {search.k} champions "
+                            f"but the staff has {plan.clinicians} clinicians; allowed: 1 … "
+                            f"{plan.clinicians}")
+    if search.candidates < search.k:
+        raise ScenarioError(source, "optimise.champions.candidates", f"{search.candidates} "
+                            f"candidates cannot give k = {search.k} champions; allowed: "
+                            f"{search.k} … {plan.clinicians}")
+    if plan.scenario.on("champions") is None:
+        raise ScenarioError(source, "champions", "choosing champions needs a [champions] "
+                            "table saying how they act (weight, capacity, persuasion)")
+
+
+def _check_levers(plan: OptimisePlan) -> None:
+    search, source = plan.spec.levers, plan.source
+    for path, lever in search.levers.items():
+        where = f"optimise.levers.levers.{path}"
+        try:
+            kind = numeric_kind(path)
+        except ValueError as err:
+            raise ScenarioError(source, where, f"unknown lever: {err}") from None
+        if kind is None or path.split(".")[0] in ("staff", "weeks", "engine"):
+            raise ScenarioError(source, where, "is not a lever: allowed are numeric fields of "
+                                "the mechanism tables (e.g. broadcast.intensity, "
+                                "hybrids.capacity, events.reach, codesign.share, "
+                                "mandate.pressure)")
+        if kind == "int" and not (float(lever.low).is_integer()
+                                  and float(lever.high).is_integer()):
+            raise ScenarioError(source, where, "an integer field needs whole-number low and "
+                                "high")
+        for end in (lever.low, lever.high):
+            try:
+                plan.scenario_with({path: int(end) if kind == "int" else float(end)})
+            except ScenarioError as err:
+                raise ScenarioError(source, where, f"{end:g} is outside the field's range: "
+                                    f"{err.message}") from None
+    cheapest = cheapest_mix(plan)
+    if search.budget < cheapest or search.budget == 0:
+        raise ScenarioError(source, "optimise.levers.budget", f"{search.budget:g} buys "
+                            f"nothing: the cheapest option costs {cheapest:g} (every lever "
+                            f"at the end of its range nearest its base); allowed: a budget "
+                            f"above {cheapest:g}")

@@ -1,0 +1,117 @@
+"""The `[optimise]` table of a scenario: what `campaignsim optimise` chooses (champions or
+levers), the objective, and how many replicate seeds the search and the held-out check use.
+
+Kept free of imports from scenario.py (which only names the table), as fit/schema.py is.
+Checks that need the scenario itself (is a lever a numeric field, is k at most the
+clinicians, does the budget buy anything) live in `plan`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing_extensions import TypeAliasType
+
+
+class _Strict(BaseModel):
+    # As scenario.Strict: unknown keys are errors, no silent coercion, no nan/inf.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+class ChampionSearch(_Strict):
+    """Choose k clinicians to be champions: CELF lazy greedy over pre-screened candidates."""
+
+    k: int = Field(10, ge=1, le=100_000, description="champions to choose; the held-out "
+                   "check compares every k = 1 … k")
+    candidates: int = Field(40, ge=1, le=100_000, description="clinicians pre-screened by "
+                            "`prescreen` (the greedy search chooses among them)")
+    prescreen: Literal["degree", "diffusion"] = Field(
+        "degree", description="the cheap centrality that pre-screens candidates: ties, or "
+        "diffusion centrality (Banerjee et al. 2013)")
+    method: Literal["celf", "greedy"] = Field(
+        "celf", description="celf: lazy greedy (Leskovec et al. 2007); greedy: plain greedy, "
+        "every remaining candidate re-evaluated in every round")
+    plain_greedy: bool = Field(False, description="also run plain greedy beside CELF, to "
+                               "measure CELF's saving (evaluations) and check the choice")
+
+
+class Lever(_Strict):
+    """A numeric field the search may set, its range and its cost per unit of change."""
+
+    low: float = Field(description="lowest value tried")
+    high: float = Field(description="highest value tried")
+    cost: float = Field(ge=0, description="cost per unit of change away from `base`")
+    base: float | None = Field(None, description="the value that costs nothing (default: "
+                               "the scenario's value, or `low` where the mechanism is off)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Lever":
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        return self
+
+
+def _flatten_levers(table: dict, prefix: str = "") -> dict:
+    """Levers written with TOML's dotted keys (`broadcast.intensity = {...}`, read as nested
+    tables) or quoted keys give the same dotted paths; a table with `low` is a lever."""
+    flat: dict = {}
+    for key, value in table.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict) and not {"low", "high", "cost", "base"} & set(value):
+            flat.update(_flatten_levers(value, path))
+        else:
+            flat[path] = value
+    return flat
+
+
+#: Named, so that the generated reference (docs/scenarios.md) says what goes in it.
+Levers = TypeAliasType("table of \"table.field\" = {low, high, cost}", dict[str, Lever])
+
+
+class LeverSearch(_Strict):
+    """Set levers within a budget: Optuna's TPE sampler over the feasible set."""
+
+    budget: float = Field(ge=0, description="most the mix may cost: Σ cost × |value − base|")
+    trials: int = Field(40, ge=1, le=100_000, description="mixes the sampler proposes")
+    pareto: bool = Field(False, description="two objectives (the outcome and the cost): "
+                         "report the Pareto front of cost against outcome")
+    compare: list[str] | None = Field(
+        None, description="bundled strategies to check the chosen mix against (default: "
+        "every bundled strategy whose changes the cost table prices)")
+    levers: Levers = Field(description="each lever: \"table.field\" = {low, high, cost} (and "
+                           "optionally base, the value that costs nothing)")
+
+    @field_validator("levers", mode="before")
+    @classmethod
+    def _dotted(cls, value: Any) -> Any:
+        return _flatten_levers(value) if isinstance(value, dict) else value
+
+    @field_validator("levers")
+    @classmethod
+    def _some(cls, levers: dict) -> dict:
+        if not levers:
+            raise ValueError("no levers: give at least one \"table.field\" = {low, high, cost}")
+        return levers
+
+
+class Optimise(_Strict):
+    """`campaignsim optimise`: choose champions or a lever mix by simulation."""
+
+    objective: str = Field("active_share", description="the summary outcome optimised "
+                           "(default: active share at the last week)")
+    direction: Literal["maximise", "minimise"] = Field(
+        "maximise", description="whether larger or smaller values of the objective are better")
+    search_replications: int = Field(10, ge=1, le=10_000, description="R: replicate seeds "
+                                     "every candidate is evaluated on (common random numbers)")
+    held_out_replications: int = Field(20, ge=2, le=10_000, description="replicate seeds of "
+                                       "the final check, never used in the search")
+    champions: ChampionSearch | None = None
+    levers: LeverSearch | None = None
+
+    @model_validator(mode="after")
+    def _one_task(self) -> "Optimise":
+        if (self.champions is None) == (self.levers is None):
+            raise ValueError("give either [optimise.champions] or [optimise.levers], not both "
+                             "or neither")
+        return self
