@@ -186,10 +186,10 @@ def _posterior_draws(args, files: list[Path], scenarios: list) -> dict | None:
     path = Path(args.posterior) if args.posterior else None
     if path is None and not args.files and not args.no_posterior:
         path = shipped_posterior()
-        if path is None:
-            print("note: the shipped accepted set (scenarios/calibration/"
-                  "baseline_posterior.parquet) is missing; comparing on the baseline's own "
-                  "parameter set", flush=True)
+        if not path.is_file():
+            print(f"note: the shipped accepted set {path} is missing; comparing on the "
+                  "baseline's own parameter set", flush=True)
+            path = None
     if path is None:
         if args.draws is not None:
             raise ScenarioError(None, "--draws", "needs a posterior: --posterior FILE, or the "
