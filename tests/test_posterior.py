@@ -98,7 +98,8 @@ def test_parquet_and_csv_load_alike_with_values_as_the_scenario_takes_them(tmp_p
     pd.testing.assert_frame_equal(parquet.table, csv.table)
     assert parquet.paths == ["hybrids.alignment", "broadcast.intensity", "hybrids.capacity"]
     assert parquet.table["weight"].sum() == pytest.approx(1.0)
-    assert parquet.sha256 == hashlib.sha256((tmp_path / "posterior.parquet").read_bytes()).hexdigest()
+    written = (tmp_path / "posterior.parquet").read_bytes()
+    assert parquet.sha256 == hashlib.sha256(written).hexdigest()
     draw = parquet.draws(1, seed=0)[0]
     assert type(draw["hybrids.capacity"]) is int and type(draw["hybrids.alignment"]) is float
 
@@ -181,7 +182,8 @@ def test_a_draw_replaces_inherited_values_and_the_strategys_own_value_wins(files
     draw = {"hybrids.alignment": 0.2, "broadcast.intensity": 0.07, "hybrids.capacity": 5}
     base = apply_draw(load_scenario(files["base"]), draw,
                       own_settings(files["base"], files["base"]))
-    assert (base.hybrids.alignment, base.broadcast.intensity, base.hybrids.capacity) == (0.2, 0.07, 5)
+    assert (base.hybrids.alignment, base.broadcast.intensity,
+            base.hybrids.capacity) == (0.2, 0.07, 5)
     aligned = apply_draw(load_scenario(files["aligned"]), draw,
                          own_settings(files["aligned"], files["base"]))
     assert (aligned.hybrids.alignment, aligned.broadcast.intensity) == (1.0, 0.07)

@@ -128,7 +128,8 @@ def load_posterior(path: str | Path) -> Posterior:
     Raises:
         ScenarioError: naming the file, the column and what is allowed: no rows, no
             `weight` column, a column that is no scenario path, a value of the wrong kind
-            or not finite, a negative weight or weights summing to zero.
+            or not finite, a negative weight or weights not summing to 1 (within
+            WEIGHT_SUM_TOLERANCE, for CSV rounding; they are then normalised exactly).
     """
     path = Path(path)
     table = _read_table(path)
@@ -175,7 +176,7 @@ def _checked_column(path: Path, column: str, values: pd.Series) -> pd.Series:
             raise ScenarioError(path, column, f"row {int(values.isna().argmax())} is empty")
         return values
     numbers = pd.to_numeric(values, errors="coerce").astype(float)
-    bad = ~np.isfinite(numbers.to_numpy()) | (values.map(lambda v: isinstance(v, bool)))
+    bad = ~np.isfinite(numbers.to_numpy()) | values.map(lambda v: isinstance(v, bool)).to_numpy()
     if bad.any():
         row = int(np.argmax(bad))
         raise ScenarioError(path, column, f"row {row}: {values.iloc[row]!r} is not allowed; "
