@@ -381,7 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--replications", "-r", type=whole_number_flag(1, REPLICATIONS_MAX),
                          default=None,
                          help="replications per scenario, per draw with a posterior "
-                              "(default: 20; 4 per draw across a posterior)")
+                              "(default: 20; 2 per draw across a posterior)")
     across = compare.add_mutually_exclusive_group()
     across.add_argument("--posterior", metavar="FILE",
                         help="run every strategy on parameter sets drawn from this accepted "

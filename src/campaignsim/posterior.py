@@ -45,7 +45,7 @@ SHIPPED = Path("calibration") / "baseline_posterior.parquet"
 #: 12 bundled strategies, sized so the whole command stays well under a minute on two
 #: busy cores (docs/calibration.md gives the timing).
 DEFAULT_DRAWS = 20
-DEFAULT_REPLICATIONS = 4
+DEFAULT_REPLICATIONS = 2
 #: The spread of the per-draw effects reported: these quantiles over the draws.
 SPREAD = (0.10, 0.90)
 #: Largest posterior file read (a fit's posterior is a few kB to a few MB).
