@@ -373,7 +373,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run each scenario R times with common random numbers (replicate i of "
                     "every scenario uses the same seed: same staff graph, same clinicians) and "
                     "write comparison.csv, runs.csv, effects_compare.png (the paired "
-                    "differences to the first scenario) and adoption_compare.png.")
+                    "differences to the first scenario) and adoption_compare.png. Across a "
+                    "posterior (--posterior, and by default with no FILE the shipped one) "
+                    "every scenario runs R times on each of K parameter sets drawn from it, "
+                    "and the tables add the spread of the per-draw effects and the share of "
+                    "draws in which each strategy beats the first (probability of benefit).")
     compare.add_argument("files", nargs="*", metavar="FILE",
                          help="scenario files or bundled names (default: every bundled "
                               "strategy, baseline first); the first is the reference for "
