@@ -333,7 +333,10 @@ def _why_unchanged(comparison: Comparison, index: int) -> str:
 def comparison_table(comparison: Comparison) -> pd.DataFrame:
     """One row per scenario: mean and 95 % CI of each outcome, paired differences of
     each outcome to the first scenario (with their CIs), and `no_effect`: why the
-    scenario's runs equal the reference's in every replication ("" if they do not)."""
+    scenario's runs equal the reference's in every replication ("" if they do not).
+    Runs across a posterior's draws pair by (draw, replicate) and add, per headline
+    outcome, the spread of the per-draw effects and the probability of benefit
+    (`posterior.across_draws`)."""
     paired = [key for key in ("draw", "replicate") if key in comparison.runs]
     runs = comparison.runs.sort_values(["scenario_index", *paired])
     reference = runs[runs["scenario_index"] == 0].set_index(paired)
