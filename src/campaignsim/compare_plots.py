@@ -142,6 +142,8 @@ def adoption_figure(comparison, order: list[int] | None = None):
         if panel.get_subplotspec().is_first_col():
             panel.set_ylabel("share of clinicians")
     figure.suptitle(f"Adoption curves against {base} (grey): enrolled (solid) and active "
-                    f"(dashed), mean and 95 % CI of {comparison.replications} replications",
+                    f"(dashed), mean and 95 % CI of {comparison.replications} "
+                    + ("runs across the posterior's draws" if "draw" in comparison.runs
+                       else "replications"),
                     fontsize=11)
     return figure
