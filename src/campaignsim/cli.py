@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from .budget import add_memory_flags, check_memory_budget, sweep_scenarios
-from .limits import (REPLICATIONS_MAX, SEED_MAX, WEEKS_MAX, WORKERS_MAX, ScenarioError,
-                     whole_number)
+from .limits import (DRAWS_MAX, REPLICATIONS_MAX, SEED_MAX, WEEKS_MAX, WORKERS_MAX,
+                     ScenarioError, whole_number)
 
 
 def load_scenario(path):
@@ -129,15 +129,21 @@ def command_compare(args) -> int:
     if duplicates:
         scenarios = [s.with_overrides(name=f"{s.name}-{i + 1}") if s.name in duplicates else s
                      for i, s in enumerate(scenarios)]
-    check_memory_budget(scenarios, len(scenarios) * args.replications, args.workers,
-                        args.max_memory, args.yes)
+    across = _posterior_draws(args, files, scenarios)
+    replications = args.replications or (across["replications"] if across else 20)
+    runs = len(scenarios) * replications * (across["draws"] if across else 1)
+    check_memory_budget(scenarios, runs, args.workers, args.max_memory, args.yes)
     out = Path(args.out) if args.out is not None else Path("results") / "compare"
     identity = hashlib.sha256(" ".join(s.content_hash() for s in scenarios).encode()).hexdigest()
-    fields = {"seed": args.seed, "replications": args.replications}
+    fields = {"seed": args.seed, "replications": replications}
+    if across:
+        fields.update(posterior_sha256=across["sha256"], draws=across["draws"])
+        print(across["note"], flush=True)
     with Claim(out, results_check("compare", identity, fields, args.force)) as claim:
         started = time.perf_counter()
-        comparison = compare(scenarios, replications=args.replications, seed=args.seed,
-                             workers=args.workers, quiet=args.quiet)
+        comparison = compare(scenarios, replications=replications, seed=args.seed,
+                             workers=args.workers, quiet=args.quiet,
+                             draws=across["scenarios"] if across else None)
         elapsed = time.perf_counter() - started
         table = comparison_table(comparison)
         folder = claim.folder
@@ -147,17 +153,62 @@ def command_compare(args) -> int:
         plots.save_figure(compare_plots.adoption_figure(comparison,
                                                         list(by_effect(table).index)),
                           folder / "adoption_compare.png")
+        recorded = ({"posterior": {k: across[k] for k in ("file", "draws_seed",
+                                                          "parameter_sets")}}
+                    if across else {})
         write_json(folder / "manifest.json", manifest(
             "compare", identity, scenario=", ".join(s.name for s in scenarios),
-            sources=[str(f) for f in files], **fields,
+            sources=[str(f) for f in files], **fields, **recorded,
             replicate_seeds=[int(x) for x in comparison.runs.query("scenario_index == 0")["seed"]],
             scenario_hashes={s.name: s.content_hash() for s in scenarios},
             resolved={s.name: s.to_dict() for s in scenarios}))
     print(format_table(table))
-    print(f"{len(scenarios)} scenarios × {args.replications} replications in {elapsed:.1f} s; "
+    if across:
+        from .posterior import format_across
+
+        print(format_across(table))
+    shape = f"{across['draws']} draws × " if across else ""
+    print(f"{len(scenarios)} scenarios × {shape}{replications} replications in {elapsed:.1f} s; "
           f"wrote {out}/: comparison.csv runs.csv effects_compare.png adoption_compare.png "
           "manifest.json")
     return 0
+
+
+def _posterior_draws(args, files: list[Path], scenarios: list) -> dict | None:
+    """The comparison across an accepted set, if this one runs across one: --posterior
+    FILE, or the shipped posterior for the default comparison (no FILE) unless
+    --no-posterior; a missing shipped file falls back with a printed note. Returns the
+    posterior's file, sha256, K, R, the draws, their seed, every scenario under each draw
+    and the line that says so."""
+    from .posterior import (DEFAULT_DRAWS, DEFAULT_REPLICATIONS, draw_scenarios,
+                            load_posterior, own_settings, shipped_posterior)
+
+    path = Path(args.posterior) if args.posterior else None
+    if path is None and not args.files and not args.no_posterior:
+        path = shipped_posterior()
+        if not path.is_file():
+            print(f"note: the shipped accepted set {path} is missing; comparing on the "
+                  "baseline's own parameter set", flush=True)
+            path = None
+    if path is None:
+        if args.draws is not None:
+            raise ScenarioError(None, "--draws", "needs a posterior: --posterior FILE, or the "
+                                "default comparison (no FILE) with the shipped one")
+        return None
+    posterior = load_posterior(path)
+    draws = args.draws or DEFAULT_DRAWS
+    replications = args.replications or DEFAULT_REPLICATIONS
+    parameter_sets = posterior.draws(draws, args.seed)
+    own = [own_settings(file, files[0]) for file in files]
+    default = "" if args.draws or args.replications else (
+        " (the default, sized to finish in under a minute on two cores)")
+    return {"file": str(path), "sha256": posterior.sha256, "draws": draws,
+            "replications": replications, "draws_seed": args.seed,
+            "parameter_sets": parameter_sets,
+            "scenarios": draw_scenarios(scenarios, posterior, parameter_sets, own),
+            "note": f"across the accepted set {path}: {draws} parameter sets drawn by weight "
+                    f"(seed {args.seed}) × {replications} replications of each strategy"
+                    f"{default}; --no-posterior compares on one parameter set"}
 
 
 def command_validate(args) -> int:
@@ -329,14 +380,30 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run each scenario R times with common random numbers (replicate i of "
                     "every scenario uses the same seed: same staff graph, same clinicians) and "
                     "write comparison.csv, runs.csv, effects_compare.png (the paired "
-                    "differences to the first scenario) and adoption_compare.png.")
+                    "differences to the first scenario) and adoption_compare.png. Across a "
+                    "posterior (--posterior, and by default with no FILE the shipped one) "
+                    "every scenario runs R times on each of K parameter sets drawn from it, "
+                    "and the tables add the spread of the per-draw effects and the share of "
+                    "draws in which each strategy beats the first (probability of benefit).")
     compare.add_argument("files", nargs="*", metavar="FILE",
                          help="scenario files or bundled names (default: every bundled "
                               "strategy, baseline first); the first is the reference for "
                               "differences")
     compare.add_argument("--replications", "-r", type=whole_number_flag(1, REPLICATIONS_MAX),
-                         default=20,
-                         help="replications per scenario (default: 20)")
+                         default=None,
+                         help="replications per scenario, per draw with a posterior "
+                              "(default: 20; 2 per draw across a posterior)")
+    across = compare.add_mutually_exclusive_group()
+    across.add_argument("--posterior", metavar="FILE",
+                        help="run every strategy on parameter sets drawn from this accepted "
+                             "set (posterior.parquet of campaignsim fit, or a CSV); default "
+                             "without FILE arguments: the shipped "
+                             "scenarios/calibration/baseline_posterior.parquet")
+    across.add_argument("--no-posterior", action="store_true",
+                        help="compare on the scenarios' own parameter set only")
+    compare.add_argument("--draws", "-k", type=whole_number_flag(1, DRAWS_MAX), default=None,
+                         metavar="K", help="parameter sets drawn from the posterior "
+                                           "(default: 20)")
     compare.add_argument("--seed", type=whole_number_flag(0, SEED_MAX), default=0,
                          help="comparison seed, 0 to 2**32 - 1 (default: 0)")
     compare.add_argument("--workers", type=whole_number_flag(1, WORKERS_MAX),

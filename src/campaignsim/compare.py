@@ -22,7 +22,7 @@ from scipy import stats
 from .batch import run_together
 from .runner import RunResult, lean_model
 from .scenario import (CHANNELS, REPLICATIONS_MAX, SEED_MAX, WORKERS_MAX, Scenario,
-                       require_scenario, whole_number)
+                       ScenarioError, require_scenario, whole_number)
 from .world import StaffWorld
 
 #: Outcomes reported per scenario (summary keys), in table order.
@@ -37,6 +37,8 @@ EFFECTS = {"final_enrolled_share": ("Enrolled (incl. active)", "points"),
            "active_share": ("Active", "points"),
            "enrolment_engagement_gap": ("Enrolment–engagement gap", "points"),
            "mean_ownership_of_enrolled_now": ("Mean ownership of the enrolled", "0–1 scale")}
+#: Headline outcomes where a decrease is the better effect.
+LOWER_IS_BETTER = frozenset({"enrolment_engagement_gap"})
 #: Outcomes with paired differences in the table: the headline ones and the disengaged.
 DIFFERENCES = (*EFFECTS, "disengaged_share")
 
@@ -154,7 +156,7 @@ class Comparison:
 
     scenarios: list[Scenario]
     runs: pd.DataFrame
-    enrolled: np.ndarray   # (scenarios, replications, weeks + 1)
+    enrolled: np.ndarray   # (scenarios, runs: draws × replications, weeks + 1)
     active: np.ndarray
     open: np.ndarray       # clinicians unaware or aware: still to enrol
 
@@ -175,16 +177,21 @@ def progress_bar(total: int, name: str, quiet: bool, done: int = 0):
 
 
 def compare(scenarios: list[Scenario], replications: int = 20, seed: int = 0,
-            workers: int | None = None, quiet: bool = True) -> Comparison:
+            workers: int | None = None, quiet: bool = True,
+            draws: list[list[Scenario]] | None = None) -> Comparison:
     """Run each scenario `replications` times with common random numbers.
 
     Args:
         scenarios: validated scenarios; the first is the reference for differences.
-        replications: R, runs per scenario.
+        replications: R, runs per scenario (per draw, with `draws`).
         seed: the comparison's seed; replicate i uses `replicate_seeds(seed, R)[i]`.
         workers: processes (default: all cores; 1 runs in this process). Results do not
             depend on it.
         quiet: False shows a progress bar on stderr (the CLI's default).
+        draws: the scenarios as each of K parameter sets of a posterior makes them
+            (`posterior.draw_scenarios`). Replicate i of draw d runs every scenario with
+            `replicate_seeds(seed, K × R)[d × R + i]` (draw 0 has the seeds of a
+            comparison without draws), and its rows carry `draw` = d.
 
     Raises:
         ScenarioError: a scenario that is not a Scenario, or replications, seed or workers
@@ -195,10 +202,14 @@ def compare(scenarios: list[Scenario], replications: int = 20, seed: int = 0,
     seed = whole_number(seed, "seed", 0, SEED_MAX)
     if workers is not None:
         workers = whole_number(workers, "workers", 1, WORKERS_MAX)
-    seeds = replicate_seeds(seed, replications)
-    jobs = [(r, scenarios, seeds[r]) for r in range(replications)]
+    sets = [[require_scenario(s) for s in variant] for variant in draws or [scenarios]]
+    if any(len(variant) != len(scenarios) for variant in sets):
+        raise ScenarioError(None, "draws", "each draw must list every scenario, in order")
+    runs_per_scenario = len(sets) * replications
+    seeds = replicate_seeds(seed, runs_per_scenario)
+    jobs = [(run, sets[run // replications], seeds[run]) for run in range(runs_per_scenario)]
     workers = workers or os.cpu_count() or 1
-    bar = progress_bar(replications * len(scenarios), "compare", quiet)
+    bar = progress_bar(runs_per_scenario * len(scenarios), "compare", quiet)
     by_replicate = []
 
     def collect(finished) -> None:   # in job order, so results do not depend on workers
@@ -223,14 +234,18 @@ def compare(scenarios: list[Scenario], replications: int = 20, seed: int = 0,
                   key=lambda row: (row["scenario_index"], row["replicate"]))
     weeks = max(len(row["enrolled_curve"]) for row in rows)
 
-    def curves(key: str) -> np.ndarray:
-        array = np.full((len(scenarios), replications, weeks), np.nan)
+    def curves(key: str) -> np.ndarray:   # axis 1: run d × R + i (draw d, replicate i)
+        array = np.full((len(scenarios), runs_per_scenario, weeks), np.nan)
         for row in rows:
             values = row[key]
             array[row["scenario_index"], row["replicate"], : len(values)] = values
         return array
 
     runs = pd.DataFrame([{k: v for k, v in row.items() if not k.endswith("_curve")} for row in rows])
+    if draws is not None:
+        draw, replicate = np.divmod(runs["replicate"].to_numpy(), replications)
+        runs.insert(2, "draw", draw)
+        runs["replicate"] = replicate
     return Comparison(scenarios, runs, *(curves(f"{k}_curve") for k in ("enrolled", "active",
                                                                          "open")))
 
@@ -318,12 +333,16 @@ def _why_unchanged(comparison: Comparison, index: int) -> str:
 def comparison_table(comparison: Comparison) -> pd.DataFrame:
     """One row per scenario: mean and 95 % CI of each outcome, paired differences of
     each outcome to the first scenario (with their CIs), and `no_effect`: why the
-    scenario's runs equal the reference's in every replication ("" if they do not)."""
-    runs = comparison.runs.sort_values(["scenario_index", "replicate"])
-    reference = runs[runs["scenario_index"] == 0].set_index("replicate")
+    scenario's runs equal the reference's in every replication ("" if they do not).
+    Runs across a posterior's draws pair by (draw, replicate) and add, per headline
+    outcome, the spread of the per-draw effects and the probability of benefit
+    (`posterior.across_draws`)."""
+    paired = [key for key in ("draw", "replicate") if key in comparison.runs]
+    runs = comparison.runs.sort_values(["scenario_index", *paired])
+    reference = runs[runs["scenario_index"] == 0].set_index(paired)
     rows = []
     for index, scenario in enumerate(comparison.scenarios):
-        own = runs[runs["scenario_index"] == index].set_index("replicate")
+        own = runs[runs["scenario_index"] == index].set_index(paired)
         row = {"scenario": scenario.name, "replications": len(own)}
         for key in (*OUTCOMES, *(f"{kind}:{c}" for kind in ("hazard_share", "needed_share")
                                   for c in SHARE_CHANNELS)):
@@ -333,6 +352,11 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
             difference = own[key] - reference[key]
             (row[f"diff_{key}"], row[f"diff_{key}_ci_low"],
              row[f"diff_{key}_ci_high"]) = mean_ci(difference.to_numpy())
+        if "draw" in paired:   # across a posterior's draws: spread and probability of benefit
+            from .posterior import across_draws
+
+            row.update(across_draws((own[list(EFFECTS)] - reference[list(EFFECTS)])
+                                    .reset_index()))
         row["no_effect"] = no_effect_reason(comparison, index) or ""
         rows.append(row)
     return pd.DataFrame(rows)
@@ -359,7 +383,9 @@ def format_table(table: pd.DataFrame) -> str:
             return f"{mean:6.1%} ±{(high - low) / 2 if np.isfinite(high) else 0:5.1%}"
         return f"{mean:5.1f} ±{(high - low) / 2 if np.isfinite(high) else 0:4.1f}"
 
-    header = (f"{'scenario':<24} {'Δ enrolled vs ' + str(table.iloc[0]['scenario']):>26} "
+    benefit = "prob_benefit_final_enrolled_share" in table   # across a posterior's draws
+    width = 36 if benefit else 26
+    header = (f"{'scenario':<24} {'Δ enrolled vs ' + str(table.iloc[0]['scenario']):>{width}} "
               f"{'enrolled':>14} {'active':>14} {'gap':>14} {'wk to 50%':>11} "
               f"{'disengaged':>14} {'own. at enrol.':>14} {'own. now':>8}")
     lines = [header, "-" * len(header)]
@@ -380,12 +406,16 @@ def format_table(table: pd.DataFrame) -> str:
                     f"{row['diff_final_enrolled_share_ci_high']:+.1%}]")
         else:
             diff = f"{row['diff_final_enrolled_share']:+6.1%}"
-        lines.append(f"{row['scenario']:<24} {diff:>26} {cell(row, 'final_enrolled_share'):>14} "
-                     f"{cell(row, 'active_share'):>14} {cell(row, 'enrolment_engagement_gap'):>14} "
+        if benefit and position > 0:
+            diff += f" P {row['prob_benefit_final_enrolled_share']:4.0%}"
+        lines.append(f"{row['scenario']:<24} {diff:>{width}} "
+                     f"{cell(row, 'final_enrolled_share'):>14} {cell(row, 'active_share'):>14} "
+                     f"{cell(row, 'enrolment_engagement_gap'):>14} "
                      f"{weeks:>11} {cell(row, 'disengaged_share'):>14} {at_enrolment:>14} {now:>8} ")
+    across = ", P = share of the posterior's draws in which it is higher" if benefit else ""
     lines.append("sorted by Δ enrolled: the paired difference to the reference (same seeds) with "
-                 "its 95 % CI; other columns: means ± half-width of the 95 % CI over replications; "
-                 "* = 50 % not reached in every replication (mean over those that did); "
+                 f"its 95 % CI{across}; other columns: means ± half-width of the 95 % CI over "
+                 "runs; * = 50 % not reached in every replication (mean over those that did); "
                  "ownership: mean at the campaign's enrolments (seeds excluded) and mean of "
                  "those enrolled now")
     lines.extend(f"† {row['scenario']}: the same enrolment and activity as the reference in "

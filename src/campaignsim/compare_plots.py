@@ -15,9 +15,11 @@ from .plots import panel_grid, plt
 
 #: Effect colours: a clear gain, a clear loss (95 % CI excludes zero), unclear, and none.
 GAIN, LOSS, UNCLEAR, NONE = "#1b7837", "#b2182b", "#525252", "#969696"
-#: Optional table column (per outcome key) with the probability that a strategy beats the
-#: reference across a posterior; annotated beside each effect where present.
+#: Optional table columns (per outcome key) of a comparison across a posterior's draws:
+#: the probability that a strategy beats the reference, annotated beside each effect, and
+#: the spread of the per-draw effects, drawn as a pale band behind the CI.
 BENEFIT_COLUMN = "prob_benefit_{key}"
+SPREAD_COLUMNS = ("diff_{key}_draws_low", "diff_{key}_draws_high")
 
 
 def effects_figure(table: pd.DataFrame):
@@ -27,7 +29,7 @@ def effects_figure(table: pd.DataFrame):
     open grey circle labelled so."""
     import numpy as np
 
-    from .compare import EFFECTS as effects, by_effect
+    from .compare import EFFECTS as effects, LOWER_IS_BETTER as lower_is_better, by_effect
 
     reference = table.iloc[0]["scenario"]
     table = by_effect(table).iloc[1:]
@@ -43,13 +45,22 @@ def effects_figure(table: pd.DataFrame):
         high = table[f"diff_{key}_ci_high"].to_numpy(dtype=float) * scale
         none = table["no_effect"].astype(bool).to_numpy()
         panel.axvline(0, color="black", linewidth=1)
+        spread = [column.format(key=key) for column in SPREAD_COLUMNS]
+        if all(column in table for column in spread):
+            across = [table[column].to_numpy(dtype=float) * scale for column in spread]
+            for y, lo, hi in zip(positions, *across):
+                panel.plot([lo, hi], [y, y], color="#9ecae1", linewidth=7, alpha=0.6,
+                           solid_capstyle="butt", zorder=1)
+            low_ends, high_ends = across
+        else:
+            low_ends = high_ends = np.array([])
         for y, m, lo, hi, nothing in zip(positions, mean, low, high, none):
             if nothing:
                 panel.plot(0, y, "o", markersize=8, markerfacecolor="white",
                            markeredgecolor=NONE, markeredgewidth=1.5)
                 continue
             colour = GAIN if lo > 0 else LOSS if hi < 0 else UNCLEAR
-            if key == "enrolment_engagement_gap":   # a wider gap is worse (title says so)
+            if key in lower_is_better:   # e.g. a wider gap is worse (the title says so)
                 colour = LOSS if lo > 0 else GAIN if hi < 0 else UNCLEAR
             if np.isfinite(lo):
                 panel.plot([lo, hi], [y, y], color=colour, linewidth=2.2, solid_capstyle="butt")
@@ -60,14 +71,14 @@ def effects_figure(table: pd.DataFrame):
                 if np.isfinite(value):
                     panel.annotate(f"P(better) {value:.0%}", (1, y), xycoords=("axes fraction",
                                    "data"), xytext=(-2, 0), textcoords="offset points",
-                                   ha="right", va="center", fontsize=7, color="#444444")
-        finite = np.concatenate([low[np.isfinite(low)], high[np.isfinite(high)],
-                                 mean[np.isfinite(mean)], [0.0]])
+                                   ha="right", va="center", fontsize=7, color="#444444",
+                                   bbox=dict(facecolor="white", edgecolor="none", pad=0.5))
+        finite = np.concatenate([values[np.isfinite(values)] for values in
+                                 (low, high, mean, low_ends, high_ends, np.zeros(1))])
         reach = max(abs(finite).max(), 1e-9) * 1.15
-        panel.set_xlim(-reach, reach)
-        lower_is_better = key == "enrolment_engagement_gap"
-        panel.set(title=f"{title}{' (lower is better)' if lower_is_better else ''}", xlabel="Δ percentage points" if unit == "points"
-                  else f"Δ ({unit})")
+        panel.set_xlim(-reach, reach * (1.7 if benefit in table else 1))   # room for P(better)
+        panel.set(title=f"{title}{' (lower is better)' if key in lower_is_better else ''}",
+                  xlabel="Δ percentage points" if unit == "points" else f"Δ ({unit})")
         panel.grid(axis="x", alpha=0.3)
         for y in positions[1::2]:   # bands guide the eye across the panels
             panel.axhspan(y - 0.5, y + 0.5, color="#f2f2f2", zorder=0)
@@ -78,8 +89,13 @@ def effects_figure(table: pd.DataFrame):
     for tick, nothing in zip(axes[0].get_yticklabels(), table["no_effect"].astype(bool)):
         if nothing:
             tick.set_color(NONE)
-    figure.suptitle(f"Effect of each strategy against {reference} (paired differences, mean and "
-                    "95 % CI; green: better, red: worse, grey: unclear)", fontsize=11)
+    title = (f"Effect of each strategy against {reference} (paired differences, mean and "
+             "95 % CI; green: better, red: worse, grey: unclear)")
+    if "draws" in table:
+        title += (f"\nacross {int(table['draws'].max())} parameter sets drawn from the accepted "
+                  "set: pale band = 10–90 % of the per-draw effects; P(better) = share of "
+                  "draws in which the strategy beats the reference")
+    figure.suptitle(title, fontsize=11)
     return figure
 
 
@@ -126,6 +142,8 @@ def adoption_figure(comparison, order: list[int] | None = None):
         if panel.get_subplotspec().is_first_col():
             panel.set_ylabel("share of clinicians")
     figure.suptitle(f"Adoption curves against {base} (grey): enrolled (solid) and active "
-                    f"(dashed), mean and 95 % CI of {comparison.replications} replications",
+                    f"(dashed), mean and 95 % CI of {comparison.replications} "
+                    + ("runs across the posterior's draws" if "draw" in comparison.runs
+                       else "replications"),
                     fontsize=11)
     return figure

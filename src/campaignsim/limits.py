@@ -25,6 +25,8 @@ class ScenarioError(Exception):
 SEED_MAX = 2**32 - 1
 WEEKS_MAX = 1040
 REPLICATIONS_MAX = 100_000
+#: Most parameter sets a comparison draws from a posterior (each runs every strategy R times).
+DRAWS_MAX = 10_000
 WORKERS_MAX = 1024
 
 

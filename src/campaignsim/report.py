@@ -351,6 +351,7 @@ def _compare_outcomes(folder: Path) -> str:
                   "graph, clinicians and weekly draws), so differences are paired. Highlighted: "
                   "the 95 % CI excludes zero.</p>",
                   _table(["scenario", *[labels[k] for k in difference_keys]], rows)]
+    parts.append(_across_draws(table))
     for prefix, heading, note in CHANNEL_CREDIT:
         channel_columns = [f"{prefix}:{c}" for c in CHANNELS if f"{prefix}:{c}" in table]
         if not channel_columns:
@@ -362,6 +363,38 @@ def _compare_outcomes(folder: Path) -> str:
         parts += [f"<h3>{html.escape(heading)}</h3>", f'<p class="note">{html.escape(note)}</p>',
                   _table(["scenario", *[c.split(":", 1)[1] for c in channel_columns]], rows)]
     return "".join(parts)
+
+
+def _across_draws(table: pd.DataFrame) -> str:
+    """A comparison across a posterior's draws (`compare --posterior`): per strategy and
+    headline outcome, the probability of benefit and the spread of the per-draw effects;
+    "" for a comparison on one parameter set."""
+    keys = [c.removeprefix("prob_benefit_") for c in table.columns
+            if c.startswith("prob_benefit_")]
+    if not keys or len(table) < 2:
+        return ""
+    labels = {k: label for k, label, _ in OUTCOMES}
+    kinds = {k: kind for k, _, kind in OUTCOMES}
+    rows = []
+    for _, row in table.iloc[1:].iterrows():
+        cells = [_td(row["scenario"])]
+        for key in keys:
+            low, high = row.get(f"diff_{key}_draws_low"), row.get(f"diff_{key}_draws_high")
+            spread = (f'<br><span class="ci">{html.escape(_format(low, kinds[key]))} … '
+                      f'{html.escape(_format(high, kinds[key]))}</span>'
+                      if _finite(low) and _finite(high) else "")
+            cells.append(f'<td class="n">{html.escape(_format(row[f"prob_benefit_{key}"], SHARE))}'
+                         f"{spread}</td>")
+        rows.append(cells)
+    draws = int(table["draws"].max()) if "draws" in table else "?"
+    return (f"<h3>Across the accepted set: probability of benefit ({draws} parameter sets)</h3>"
+            '<p class="note">Each strategy ran on parameter sets drawn by weight from the '
+            "calibration's accepted set (the posterior), with common random numbers within "
+            "each draw. Per outcome: the share of draws in which the strategy's mean effect "
+            "beats the reference (for the enrolment–engagement gap: is lower), and below it "
+            "the 10–90 % range of the per-draw mean effects. The confidence intervals above "
+            "pool all draws; this spread is what is not known about the world.</p>"
+            + _table(["scenario", *[labels.get(k, k) for k in keys]], rows))
 
 
 def _run_outcomes(folder: Path) -> str:
