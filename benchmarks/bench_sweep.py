@@ -82,7 +82,7 @@ def _seed_chunk(seeds: list[int]) -> int:
 def measure_seeds(workers: int, count: int = 1_000) -> dict:
     from concurrent.futures import ProcessPoolExecutor
 
-    from campaignsim.compare import process_context
+    from campaignsim.workers import process_context
 
     chunks = [list(range(start, count, workers * 10)) for start in range(workers * 10)]
     started = time.perf_counter()

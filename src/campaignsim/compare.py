@@ -23,6 +23,7 @@ from .batch import run_together
 from .runner import RunResult, lean_model
 from .scenario import (CHANNELS, REPLICATIONS_MAX, SEED_MAX, WORKERS_MAX, Scenario,
                        ScenarioError, require_scenario, whole_number)
+from .workers import end_with, end_with_this_process, process_context
 from .world import StaffWorld
 
 #: Outcomes reported per scenario (summary keys), in table order.
@@ -51,67 +52,6 @@ def replicate_seeds(seed: int, replications: int) -> list[int]:
         True
     """
     return [int(np.random.SeedSequence([seed, i]).generate_state(1)[0]) for i in range(replications)]
-
-
-def process_context(preload: str = __name__):
-    """How worker processes start: a fork server that imports `preload` (the module whose
-    functions the workers run) once, so each worker starts quickly without re-importing
-    everything (spawn) and without forking a process that other libraries have made
-    multi-threaded (fork).
-
-    Named explicitly because importing some libraries changes the global default (Mesa
-    3.3's batchrunner sets "spawn").
-    """
-    import multiprocessing
-
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([preload])
-        return context
-    return multiprocessing.get_context("spawn")
-
-
-def _started(pid: int) -> bytes | None:
-    """When process `pid` started (clock ticks since boot), or None where /proc is missing;
-    a zombie counts as gone (b"Z")."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            fields = handle.read().rsplit(b")", 1)[1].split()
-    except OSError:
-        return None
-    return b"Z" if fields[0] in (b"Z", b"X") else fields[19]
-
-
-def end_with(main_pid: int, main_started: bytes | None, interval: float = 0.5) -> None:
-    """Run in a pool worker (as its initializer): a daemon thread ends the worker once the
-    process that made the pool is gone, so a SIGKILLed sweep or comparison leaves no
-    workers behind (and then no fork server or resource tracker either: they end when the
-    last process holding their pipes does). The workers are children of the fork server,
-    not of that process, so PR_SET_PDEATHSIG or os.getppid() cannot tell; its pid, and its
-    start time against pid reuse, can."""
-    import threading
-    import time
-
-    def alive() -> bool:
-        try:
-            os.kill(main_pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            pass
-        return _started(main_pid) == main_started
-
-    def watch() -> None:
-        while alive():
-            time.sleep(interval)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="campaignsim-end-with-parent", daemon=True).start()
-
-
-def end_with_this_process() -> tuple:
-    """`initargs` for `end_with` naming the calling process."""
-    return (os.getpid(), _started(os.getpid()))
 
 
 def _replicate_rows(job: tuple[int, list[Scenario], int]) -> list[dict]:
@@ -222,7 +162,7 @@ def compare(scenarios: list[Scenario], replications: int = 20, seed: int = 0,
         if workers == 1 or len(jobs) == 1:
             collect(map(_replicate_rows, jobs))
         else:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=process_context(),
+            with ProcessPoolExecutor(max_workers=workers, mp_context=process_context(__name__),
                                      initializer=end_with,
                                      initargs=end_with_this_process()) as pool:
                 collect(pool.map(_replicate_rows, jobs,

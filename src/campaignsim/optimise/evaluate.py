@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..batch import run_together
-from ..compare import OUTCOMES, end_with, end_with_this_process, process_context
+from ..compare import OUTCOMES
+from ..workers import end_with, end_with_this_process, process_context
 from ..runner import lean_model
 from ..scenario import Scenario
 from ..world import StaffWorld

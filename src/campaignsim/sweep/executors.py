@@ -13,7 +13,7 @@ import signal
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Iterator
 
-from ..compare import end_with, end_with_this_process, process_context
+from ..workers import end_with, end_with_this_process, process_context
 from ..scenario import ScenarioError
 from .tasks import Task, run_task
 
