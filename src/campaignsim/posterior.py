@@ -194,11 +194,11 @@ def _checked_column(path: Path, column: str, values: pd.Series) -> pd.Series:
 # --- applying a draw ----------------------------------------------------------------------
 
 
-def own_settings(file: str | Path, baseline: str | Path) -> frozenset[tuple[str, ...]]:
+def own_settings(file: str | Path, baseline: str | Path | None) -> frozenset[tuple[str, ...]]:
     """The key paths a strategy file sets itself: the leaves of its TOML and of the files
     it extends, up to (not including) the baseline file; every leaf of the chain when it
-    does not extend the baseline. The baseline's own set is empty."""
-    stop = Path(baseline).resolve()
+    does not extend the baseline (or there is none). The baseline's own set is empty."""
+    stop = Path(baseline).resolve() if baseline is not None else None
     own: set[tuple[str, ...]] = set()
     for source, data in _extends_chain(Path(file)):
         if source.resolve() == stop:
@@ -237,11 +237,17 @@ def apply_draw(scenario: Scenario, draw: dict, own: frozenset = frozenset()) -> 
         ScenarioError: a value the scenario's schema refuses (field and message).
     """
     data = scenario.to_dict()
-    for path, value in draw.items():
-        parts = tuple(path.split("."))
-        if not _set_by_strategy(parts, own) and _has_table(data, parts):
-            data = set_path(data, path, value)
+    for path, value in applicable(draw, data, own).items():
+        data = set_path(data, path, value)
     return validate_scenario(data)
+
+
+def applicable(draw: dict, data: dict, own: frozenset = frozenset()) -> dict:
+    """The part of a draw that applies to a scenario's `data` (`apply_draw`'s rule): not
+    the paths in `own`, nor paths whose table the scenario lacks."""
+    return {path: value for path, value in draw.items()
+            if not _set_by_strategy(tuple(path.split(".")), own)
+            and _has_table(data, tuple(path.split(".")))}
 
 
 def draw_scenarios(scenarios: list[Scenario], posterior: Posterior, draws: list[dict],

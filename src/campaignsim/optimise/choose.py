@@ -1,6 +1,8 @@
 """The champions search end to end: pre-screen, CELF (and plain greedy, if asked) on the
 search seeds, then the greedy choice and every heuristic at k = 1 … K on held-out seeds,
-with paired differences.
+with paired differences. With a budget and a cost per profession, greedy is the budgeted
+variant (`champions.budgeted`), each heuristic appoints down its order while the budget
+lasts, and "k" counts champions added: a method whose budget is spent keeps its set.
 
 The hospital is one hospital: a champion is a named person, so every replicate runs on
 the same staff graph (the scenario's own, written to the results folder when it is
@@ -13,8 +15,9 @@ import numpy as np
 
 from ..compare import mean_ci
 from ..world import StaffWorld
-from .champions import celf, heuristic_orders, plain_greedy, prescreen
-from .evaluate import STREAM_RANDOM, Evaluator, held_out_seeds, search_seeds
+from .champions import budgeted, celf, heuristic_orders, plain_greedy, prescreen, within_budget
+from .evaluate import STREAM_RANDOM, Evaluator, held_out_seeds, score, search_seeds
+from .plan import champion_costs
 
 
 def _sign(plan) -> float:
@@ -43,14 +46,23 @@ class ChampionSets:
 
 def search_value(plan, sets: ChampionSets, evaluator: Evaluator, seeds: list[int],
                  method: str):
-    """f(S) for the search: the sample average over the search seeds, signed so that
-    larger is better."""
+    """f(S) for the search: the sample average over the search seeds (and the draws'
+    mean or quantile, `evaluate.score`), signed so that larger is better."""
     def value(candidates: list[tuple]) -> list[float]:
         labels = [sets.label(method, c) for c in candidates]
         values = evaluator.evaluate([sets.scenarios(c) for c in candidates], seeds,
                                     "search", labels)
-        return (_sign(plan) * values.mean(axis=1)).tolist()
+        return (_sign(plan) * score(values, plan.spec)).tolist()
     return value
+
+
+def _greedy(plan, search, cost):
+    """The search a plan asks for, as choose(value, candidates): CELF or plain greedy, to
+    k champions or (budgeted) up to the budget."""
+    method = celf if search.method == "celf" else plain_greedy
+    if search.budget is None:
+        return lambda value, candidates: method(value, candidates, search.k)
+    return lambda value, candidates: budgeted(method, value, candidates, cost, search.budget)
 
 
 def run_champions(plan, seed: int, evaluator: Evaluator, say=print) -> dict:
@@ -61,13 +73,16 @@ def run_champions(plan, seed: int, evaluator: Evaluator, say=print) -> dict:
     seeds = search_seeds(seed, plan.spec.search_replications)
     held_out = held_out_seeds(seed, plan.spec.held_out_replications, seeds)
     candidates = prescreen(world, search.prescreen, search.candidates)
-    say(f"champions: {len(candidates)} candidates by {search.prescreen}, k = {search.k}, "
-        f"R = {len(seeds)} search seeds")
-    choose = celf if search.method == "celf" else plain_greedy
+    costs = champion_costs(plan, world) if search.budget is not None else None
+    cost = (lambda c: float(costs[c])) if costs is not None else None
+    size = f"k = {search.k}" if cost is None else f"budget {search.budget:g}"
+    say(f"champions: {len(candidates)} candidates by {search.prescreen}, {size}, "
+        f"R = {len(seeds)} search seeds × {len(plan.draws)} draws")
     before = evaluator.evaluations
-    chosen = choose(search_value(plan, sets, evaluator, seeds, search.method), candidates,
-                    search.k)
+    chosen = _greedy(plan, search, cost)(
+        search_value(plan, sets, evaluator, seeds, search.method), candidates)
     found = {"method": search.method, "evaluations": evaluator.evaluations - before,
+             "rule": chosen.rule,
              "runs": (evaluator.evaluations - before) * len(seeds),
              "chosen": sets.node_ids(chosen.chosen),
              "search_values": [_sign(plan) * v for v in chosen.values]}
@@ -75,8 +90,8 @@ def run_champions(plan, seed: int, evaluator: Evaluator, say=print) -> dict:
         f"({found['runs']} runs); chosen: {found['chosen']}")
     if search.plain_greedy and search.method == "celf":
         before = evaluator.evaluations
-        plain = plain_greedy(search_value(plan, sets, evaluator, seeds, "greedy"), candidates,
-                             search.k)
+        plain = _greedy(plan, search.model_copy(update={"method": "greedy"}), cost)(
+            search_value(plan, sets, evaluator, seeds, "greedy"), candidates)
         found["plain_greedy"] = {"evaluations": evaluator.evaluations - before,
                                  "chosen": sets.node_ids(plain.chosen),
                                  "same_choice": plain.chosen == chosen.chosen}
@@ -87,11 +102,17 @@ def run_champions(plan, seed: int, evaluator: Evaluator, say=print) -> dict:
     orders = heuristic_orders(world, seed, int(np.random.SeedSequence(
         [seed, STREAM_RANDOM]).generate_state(1)[0]))
     orders = {"greedy": chosen.chosen, **orders}
-    found["held_out"] = held_out_check(plan, sets, evaluator, orders, len(chosen.chosen),
-                                       held_out)
+    if cost is None:
+        orders = {method: order[:search.k] for method, order in orders.items()}
+    else:
+        orders = {method: within_budget(order, cost, search.budget)
+                  for method, order in orders.items()}
+        found["costs"] = {method: sum(map(cost, order)) for method, order in orders.items()}
+    found["held_out"] = held_out_check(plan, sets, evaluator, orders,
+                                       max(map(len, orders.values())), held_out)
     found["held_out_seeds"], found["search_seeds"] = held_out, seeds
     found["candidates"] = sets.node_ids(candidates)
-    found["orders"] = {m: sets.node_ids(o[:search.k]) for m, o in orders.items()}
+    found["orders"] = {m: sets.node_ids(o) for m, o in orders.items()}
     return found
 
 
@@ -108,14 +129,16 @@ def held_out_check(plan, sets: ChampionSets, evaluator: Evaluator, orders: dict,
     labels = [sets.label("held-out", distinct[key]) for key in keys]
     values = evaluator.evaluate([sets.scenarios(distinct[key]) for key in keys], seeds,
                                 "held_out", labels)
-    by_set = dict(zip(keys, values))
+    by_set = dict(zip(keys, values.mean(axis=1)))      # each seed's mean over the draws
+    robust = dict(zip(keys, score(values, plan.spec)))  # the objective as searched
     rows, differences = [], []
     none = by_set[frozenset()]
-    rows.append({"method": "none", "k": 0, **_ci(none)})
+    rows.append({"method": "none", "k": 0, "score": robust[frozenset()], **_ci(none)})
     for method, order in orders.items():
         for j in range(1, k + 1):
             own = by_set[frozenset(order[:j])]
-            rows.append({"method": method, "k": j, **_ci(own)})
+            rows.append({"method": method, "k": j, "score": robust[frozenset(order[:j])],
+                         **_ci(own)})
             if method != "greedy":
                 greedy = by_set[frozenset(orders["greedy"][:j])]
                 differences.append({"heuristic": method, "k": j, **_ci(greedy - own)})

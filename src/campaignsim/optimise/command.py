@@ -43,6 +43,18 @@ def _check_flags(args, plan) -> str:
     return executor
 
 
+def _posterior_record(plan) -> dict | None:
+    """The robust objective's posterior in the manifest: file, sha256, K, the score and the
+    parameter sets drawn (evaluations.parquet's `draw` indexes them)."""
+    if plan.posterior is None:
+        return None
+    spec = plan.spec
+    return {"file": str(plan.posterior.source), "sha256": plan.posterior.sha256,
+            "draws": len(plan.parameter_sets), "robust": spec.robust,
+            "quantile": spec.quantile if spec.robust == "quantile" else None,
+            "parameter_sets": plan.parameter_sets}
+
+
 def _versions() -> dict:
     try:
         return {"optuna": metadata.version("optuna")}
@@ -54,6 +66,7 @@ def optimise_command(args, check_memory) -> int:
     plan = plan_optimise(args.file)
     executor = _check_flags(args, plan)
     seed = plan.scenario.seed if args.seed is None else args.seed
+    plan.use_draws(seed)
     workers = args.workers or os.cpu_count() or 1
     check_memory([plan.scenario], plan.spec.search_replications, workers)
     out = Path(args.out) if args.out is not None else default_folder(plan)
@@ -89,7 +102,8 @@ def optimise_command(args, check_memory) -> int:
                           direction=plan.spec.direction,
                           evaluations=evaluator.evaluations, note=note,
                           seconds=round(time.perf_counter() - started, 1),
-                          resolved=plan.scenario.to_dict(), result=found)
+                          resolved=plan.scenario.to_dict(), result=found,
+                          posterior=_posterior_record(plan))
         record["versions"].update(_versions())
         write_json(folder / "manifest.json", record)
     print(note)

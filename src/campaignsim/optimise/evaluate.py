@@ -2,8 +2,10 @@
 numbers), on the lean batch path, in this process, on worker processes or on Dask.
 
 A candidate is a list of scenarios, one per draw of the world's uncertain parameters
-(one scenario without a posterior): its outcome on a seed is the mean over its draws, so a
-robust objective over posterior draws plugs in by giving more scenarios per candidate.
+(one scenario without a posterior), every candidate over the same draws. `score` turns a
+candidate's (draws × seeds) outcomes into the objective: the mean over its draws of the
+per-draw means, or a lower quantile of the per-draw means (the robust objective); paired
+CIs over seeds use each seed's mean over the draws.
 A job is one seed × a block of candidates: they share that seed's staff world and weekly
 draws and step together where they can (`campaignsim.batch`), each with its own run's
 numbers, so results do not depend on the executor or the number of workers.
@@ -146,7 +148,7 @@ class Evaluator:
     every run for evaluations.parquet.
 
     `evaluate(candidates, seeds, phase, labels)` returns the objective as a
-    (candidates, seeds) array, each entry the mean over the candidate's draws."""
+    (candidates, draws, seeds) array."""
 
     pool: Pool
     objective: str
@@ -157,15 +159,37 @@ class Evaluator:
                  labels: list[dict]) -> np.ndarray:
         flat = [scenario for candidate in candidates for scenario in candidate]
         results = self.pool.map([(seed, flat) for seed in seeds])
-        values = np.empty((len(candidates), len(seeds)))
+        draws = len(candidates[0])
+        values = np.empty((len(candidates), draws, len(seeds)))
         for column, (seed, runs) in enumerate(zip(seeds, results)):
-            position = 0
-            for row, candidate in enumerate(candidates):
-                own = runs[position:position + len(candidate)]
-                position += len(candidate)
-                values[row, column] = np.mean([run[self.objective] for run in own])
+            for row in range(len(candidates)):
+                own = runs[row * draws:(row + 1) * draws]
+                values[row, :, column] = [run[self.objective] for run in own]
                 for draw, run in enumerate(own):
                     self.records.append({"phase": phase, **labels[row], "replicate": column,
                                          "seed": seed, "draw": draw, **run})
         self.evaluations += len(candidates)
         return values
+
+
+def score(values: np.ndarray, spec) -> np.ndarray:
+    """Each candidate's objective from its (draws × seeds) outcomes, `values` of shape
+    (candidates, draws, seeds): the mean of the per-draw means, or with
+    `spec.robust == "quantile"` their `spec.quantile` quantile (1 − quantile when
+    minimising: the bad tail either way; numpy's linear interpolation between draws).
+
+    Examples:
+        >>> from types import SimpleNamespace
+        >>> table = np.array([[[0.5], [0.1]], [[0.25], [0.25]]])   # 2 candidates, 2 draws
+        >>> spec = SimpleNamespace(robust="mean", quantile=0.1, direction="maximise")
+        >>> score(table, spec).round(3).tolist()
+        [0.3, 0.25]
+        >>> score(table, SimpleNamespace(robust="quantile", quantile=0.1,
+        ...                              direction="maximise")).round(3).tolist()
+        [0.14, 0.25]
+    """
+    per_draw = values.mean(axis=2)
+    if spec.robust == "mean":
+        return per_draw.mean(axis=1)
+    q = spec.quantile if spec.direction == "maximise" else 1 - spec.quantile
+    return np.quantile(per_draw, q, axis=1)

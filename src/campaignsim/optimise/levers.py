@@ -20,7 +20,7 @@ import numpy as np
 from ..bundled import bundled_folder
 from ..compare import mean_ci
 from ..scenario import ScenarioError, load_scenario, numeric_kind
-from .evaluate import STREAM_SAMPLER, Evaluator, held_out_seeds, search_seeds
+from .evaluate import STREAM_SAMPLER, Evaluator, held_out_seeds, score, search_seeds
 from .plan import current_value, lever_base, lever_cost
 
 #: Top-level fields that do not describe a strategy (a run's label, its seed, other tools).
@@ -71,8 +71,9 @@ def run_levers(plan, seed: int, evaluator: Evaluator, say=print) -> dict:
             worst = -np.inf if maximise else np.inf   # never simulated: ranked by constraint
             study.tell(trial, [worst, cost] if search.pareto else worst)
             continue
-        outcome = float(evaluator.evaluate([plan.candidate(values)], seeds, "search",
-                                           [_label("trial", number, values, cost)])[0].mean())
+        outcome = float(score(evaluator.evaluate([plan.candidate(values)], seeds, "search",
+                                                 [_label("trial", number, values, cost)]),
+                              spec)[0])
         trials.append({"trial": number, "values": values, "cost": cost, "outcome": outcome})
         study.tell(trial, [outcome, cost] if search.pareto else outcome)
     say(f"levers: {len(trials)} mixes simulated, {infeasible} proposed over the budget "
@@ -189,13 +190,15 @@ def strategies_check(plan, evaluator: Evaluator, best: dict, others: tuple[list,
                  for name, scenario, cost, _ in strategies)]
     labels = [{"method": name, "k": None, "round": None, "cost": cost, "levers": None}
               for name, _, cost in entries]
-    values = evaluator.evaluate([scenarios for _, scenarios, _ in entries], seeds, "held_out",
-                                labels)
+    runs = evaluator.evaluate([scenarios for _, scenarios, _ in entries], seeds, "held_out",
+                              labels)
+    values = runs.mean(axis=1)   # each seed's mean over the draws: paired over seeds
     rows = []
-    for (name, _, cost), own in zip(entries, values):
+    for (name, _, cost), own, robust in zip(entries, values, score(runs, plan.spec)):
         mean, low, high = mean_ci(own)
         difference = mean_ci(values[0] - own) if name != "chosen mix" else (np.nan,) * 3
-        rows.append({"strategy": name, "cost": cost, "mean": mean, "low": low, "high": high,
+        rows.append({"strategy": name, "cost": cost, "score": robust, "mean": mean,
+                     "low": low, "high": high,
                      "diff": difference[0], "diff_low": difference[1],
                      "diff_high": difference[2]})
     return {"rows": rows, "skipped": skipped}

@@ -1,6 +1,13 @@
-"""An optimisation checked before anything runs: the objective, k against the clinicians,
-each lever's path, range and cost, and the budget against the cheapest mix. Bad input
-ends here with file, field and what is allowed (exit 2)."""
+"""An optimisation checked before anything runs: the objective, the posterior of a robust
+objective, k or the champions' budget and costs against the clinicians, each lever's
+path, range and cost, and the budget against the cheapest mix. Bad input ends here with
+file, field and what is allowed (exit 2).
+
+The robust objective's draws follow `compare --posterior`'s rule (campaignsim.posterior):
+a draw replaces what the optimise file inherits from the file it extends; what the file
+sets in its own TOML, and what a candidate changes, win over the draw; a draw never
+switches a mechanism on.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +16,16 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ..checks import StaffOutline
 from ..compare import OUTCOMES
-from ..scenario import (Scenario, ScenarioError, load_scenario, numeric_kind,
+from ..posterior import (Posterior, applicable, draw_scenarios, load_posterior, own_settings,
+                         shipped_posterior)
+from ..scenario import (Scenario, ScenarioError, _extends_chain, load_scenario, numeric_kind,
                         validate_scenario)
 from ..sweep.design import set_path
+from .schema import DEFAULT_DRAWS
 
 #: Outcomes an optimisation may target: every headline outcome that is always a number.
 OBJECTIVES = tuple(key for key in OUTCOMES if key != "weeks_to_50")
@@ -31,6 +43,27 @@ class OptimisePlan:
     #: run once per draw and its outcome averaged (the robust objective over posterior
     #: draws plugs in here; one draw, no change, without a posterior).
     draws: list = field(default_factory=lambda: [{}])
+    #: The posterior of the robust objective (None: the scenario's own parameter set) and
+    #: the parameter sets drawn from it (`use_draws`).
+    posterior: Posterior | None = None
+    parameter_sets: list = field(default_factory=list)
+
+    def use_draws(self, seed: int) -> None:
+        """Draw the K parameter sets every candidate runs on, by weight, seeded with the
+        optimise seed: the same draws for every candidate (and for the held-out check).
+
+        Raises:
+            ScenarioError: naming the posterior file and column of a value that does not
+                fit the scenario.
+        """
+        if self.posterior is None:
+            return
+        chain = _extends_chain(self.source)
+        own = own_settings(self.source, chain[1][0] if len(chain) > 1 else None)
+        drawn = self.posterior.draws(self.spec.draws or DEFAULT_DRAWS, seed)
+        draw_scenarios([self.base_scenario], self.posterior, drawn, [own])
+        self.parameter_sets = drawn
+        self.draws = [applicable(draw, self.base, own) for draw in drawn]
 
     @property
     def spec(self):
@@ -58,13 +91,17 @@ class OptimisePlan:
         """SHA-256 of what decides the result: the scenario, [optimise] and the seed."""
         scenario = {k: v for k, v in self.base.items() if k not in ("name", "description")}
         data = {"scenario": scenario, "optimise": self.spec.model_dump(mode="json"),
-                "seed": seed}
+                "seed": seed, "posterior": self.posterior.sha256 if self.posterior else None}
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
     def candidate(self, changes: dict, data: dict | None = None) -> list[Scenario]:
-        """A candidate's scenarios, one per draw: the base (or `data`) with each draw's
-        settings and then the candidate's `changes`."""
-        return [self.scenario_with({**draw, **changes}, data) for draw in self.draws]
+        """A candidate's scenarios, one per draw: the base (or `data`, a strategy) with
+        each draw's settings and then the candidate's `changes`; where `data` differs from
+        the base, the strategy's own value wins over the draw, as a change does."""
+        def inherited(path: str) -> bool:
+            return data is None or current_value(data, path) == current_value(self.base, path)
+        return [self.scenario_with({**{p: v for p, v in draw.items() if inherited(p)},
+                                    **changes}, data) for draw in self.draws]
 
     def scenario_with(self, changes: dict, data: dict | None = None) -> Scenario:
         """The base scenario with dotted paths set (a setting of an absent mechanism's
@@ -127,6 +164,8 @@ def plan_optimise(path: str | Path) -> OptimisePlan:
     base = {k: v for k, v in scenario.to_dict().items() if k not in ("optimise", "sweep", "fit")}
     clinicians = len(StaffOutline.of_scenario(scenario).clinician_ids)
     plan = OptimisePlan(scenario, source, base, clinicians)
+    if spec.posterior is not None:
+        plan.posterior = _posterior(source, spec.posterior)
     if spec.champions is not None:
         _check_champions(plan)
     else:
@@ -134,7 +173,27 @@ def plan_optimise(path: str | Path) -> OptimisePlan:
     return plan
 
 
+def _posterior(source: Path, given: str) -> Posterior:
+    """The robust objective's posterior: "shipped", or a file relative to the optimise file."""
+    path = shipped_posterior() if given == "shipped" else source.parent / given
+    if not path.is_file():
+        raise ScenarioError(source, "optimise.posterior", f"{path} is not a file; allowed: "
+                            "\"shipped\" (the bundled baseline's accepted set) or the "
+                            "posterior.parquet (or .csv) of `campaignsim fit`")
+    return load_posterior(path)
+
+
 def _check_champions(plan: OptimisePlan) -> None:
+    if plan.scenario.on("champions") is None:
+        raise ScenarioError(plan.source, "champions", "choosing champions needs a [champions] "
+                            "table saying how they act (weight, capacity, persuasion)")
+    if plan.spec.champions.budget is None:
+        _check_k(plan)
+    else:
+        _check_budget(plan)
+
+
+def _check_k(plan: OptimisePlan) -> None:
     search, source = plan.spec.champions, plan.source
     if search.k > plan.clinicians:
         raise ScenarioError(source, "optimise.champions.k", f"asks for {search.k} champions "
@@ -144,9 +203,43 @@ def _check_champions(plan: OptimisePlan) -> None:
         raise ScenarioError(source, "optimise.champions.candidates", f"{search.candidates} "
                             f"candidates cannot give k = {search.k} champions; allowed: "
                             f"{search.k} … {plan.clinicians}")
-    if plan.scenario.on("champions") is None:
-        raise ScenarioError(source, "champions", "choosing champions needs a [champions] "
-                            "table saying how they act (weight, capacity, persuasion)")
+
+
+def _check_budget(plan: OptimisePlan) -> None:
+    """Every profession priced, and the budget buys at least one of the candidates."""
+    from ..world import StaffWorld
+    from .champions import prescreen
+
+    search = plan.spec.champions
+    world = StaffWorld.build(plan.base_scenario.staff, plan.scenario.seed)
+    costs = champion_costs(plan, world)
+    candidates = prescreen(world, search.prescreen, search.candidates)
+    cheapest = float(costs[candidates].min())
+    if search.budget < cheapest:
+        raise ScenarioError(plan.source, "optimise.champions.budget", f"{search.budget:g} "
+                            f"buys no champion: the cheapest of the {len(candidates)} "
+                            f"candidates costs {cheapest:g}; allowed: a budget of at least "
+                            f"{cheapest:g}")
+
+
+def champion_costs(plan: OptimisePlan, world) -> np.ndarray:
+    """What appointing each clinician costs, by profession (`[optimise.champions] cost`).
+
+    Raises:
+        ScenarioError: a profession the staff does not have, or one of its professions
+            without a cost.
+    """
+    cost, field_name = plan.spec.champions.cost, "optimise.champions.cost"
+    names = list(world.profession_names)
+    unknown = sorted(set(cost) - set(names))
+    if unknown:
+        raise ScenarioError(plan.source, f"{field_name}.{unknown[0]}", f"no such profession "
+                            f"in the staff; allowed: {', '.join(names)}")
+    missing = [name for name in names if name not in cost]
+    if missing:
+        raise ScenarioError(plan.source, field_name, f"no cost for {', '.join(missing)}; give "
+                            f"one for every profession of the staff: {', '.join(names)}")
+    return np.array([cost[name] for name in names], dtype=float)[world.profession]
 
 
 def _check_levers(plan: OptimisePlan) -> None:

@@ -8,10 +8,14 @@ clinicians, does the budget buy anything) live in `plan`.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from typing_extensions import TypeAliasType
+
+
+#: K when a posterior is given without `draws`.
+DEFAULT_DRAWS = 10
 
 
 class _Strict(BaseModel):
@@ -34,6 +38,21 @@ class ChampionSearch(_Strict):
         "every remaining candidate re-evaluated in every round")
     plain_greedy: bool = Field(False, description="also run plain greedy beside CELF, to "
                                "measure CELF's saving (evaluations) and check the choice")
+    budget: float | None = Field(None, gt=0, description="instead of k: champions up to this "
+                                 "total cost (budgeted CELF: the better of gain-per-cost and "
+                                 "plain gain greedy, Leskovec et al. 2007)")
+    cost: dict[str, Annotated[float, Field(ge=0)]] | None = Field(
+        None, description="with budget: the cost of appointing one clinician, per profession "
+        "(every profession of the staff)")
+
+    @model_validator(mode="after")
+    def _budget_or_k(self) -> "ChampionSearch":
+        if (self.budget is None) != (self.cost is None):
+            raise ValueError("budget and cost go together: a budget and a cost per profession")
+        if self.budget is not None and "k" in self.model_fields_set:
+            raise ValueError("give k (that many champions) or budget and cost (champions up "
+                             "to the budget), not both")
+        return self
 
 
 class Lever(_Strict):
@@ -106,6 +125,17 @@ class Optimise(_Strict):
                                      "every candidate is evaluated on (common random numbers)")
     held_out_replications: int = Field(20, ge=2, le=10_000, description="replicate seeds of "
                                        "the final check, never used in the search")
+    posterior: str | None = Field(None, description="robust objective: a posterior (an "
+                                  "accepted set of `campaignsim fit`, .parquet or .csv, "
+                                  "relative to this file) or \"shipped\" (the bundled "
+                                  "baseline's); every candidate runs on the same K draws")
+    draws: int | None = Field(None, ge=1, le=1000, description="K: parameter sets drawn from "
+                              "the posterior by weight (default 10)")
+    robust: Literal["mean", "quantile"] = Field(
+        "mean", description="score over the draws: the mean of the per-draw means, or their "
+        "lower `quantile` (the upper one when minimising): good in most plausible worlds")
+    quantile: float = Field(0.1, gt=0, lt=1, description="with robust = \"quantile\": which "
+                            "quantile of the per-draw means is scored")
     champions: ChampionSearch | None = None
     levers: LeverSearch | None = None
 
@@ -114,4 +144,7 @@ class Optimise(_Strict):
         if (self.champions is None) == (self.levers is None):
             raise ValueError("give either [optimise.champions] or [optimise.levers], not both "
                              "or neither")
+        if self.posterior is None and (self.draws is not None or self.robust != "mean"):
+            raise ValueError("draws and robust need a posterior: posterior = \"shipped\" or "
+                             "a file of `campaignsim fit`")
         return self
