@@ -16,7 +16,7 @@ import numpy as np
 from ..compare import mean_ci
 from ..world import StaffWorld
 from .champions import budgeted, celf, heuristic_orders, plain_greedy, prescreen, within_budget
-from .evaluate import STREAM_RANDOM, Evaluator, held_out_seeds, score, search_seeds
+from .evaluate import STREAM_RANDOM, Evaluator, held_out_seeds, score, scored_as, search_seeds
 from .plan import champion_costs
 
 
@@ -82,7 +82,8 @@ def run_champions(plan, seed: int, evaluator: Evaluator, say=print) -> dict:
     chosen = _greedy(plan, search, cost)(
         search_value(plan, sets, evaluator, seeds, search.method), candidates)
     found = {"method": search.method, "evaluations": evaluator.evaluations - before,
-             "rule": chosen.rule,
+             "rule": chosen.rule, "scored_as": scored_as(plan.spec, len(plan.draws)),
+             "budget": search.budget,
              "runs": (evaluator.evaluations - before) * len(seeds),
              "chosen": sets.node_ids(chosen.chosen),
              "search_values": [_sign(plan) * v for v in chosen.values]}
@@ -163,7 +164,16 @@ def closing_note(found: dict, objective: str, direction: str) -> str:
         lines.append(f"  vs {d['heuristic']:<12} {d['mean']:+.3f} [{d['low']:+.3f}, "
                      f"{d['high']:+.3f}]  {verdict}")
     wins = sum("greedy wins" in line for line in lines)
-    return (f"held-out check at k = {k} ({objective}, greedy minus heuristic, 95 % CI "
+    at = f"k = {k}" if found.get("budget") is None else f"the budget {found['budget']:g}"
+    extra = []
+    if found.get("budget") is not None:
+        extra.append(f"greedy chose by {found['rule']}; each set's cost: " + ", ".join(
+            f"{method} {cost:g}" for method, cost in found["costs"].items()))
+    if found.get("scored_as"):
+        scores = {r["method"]: r["score"] for r in found["held_out"]["outcomes"] if r["k"] == k}
+        extra.append(f"searched on {found['scored_as']}; on held-out seeds: " + ", ".join(
+            f"{method} {value:.3f}" for method, value in scores.items()))
+    return (f"held-out check at {at} ({objective}, greedy minus heuristic, 95 % CI "
             f"paired over {len(found['held_out_seeds'])} seeds never used in the search):\n"
-            + "\n".join(lines) + f"\ngreedy beats {wins} of {len(lines)} heuristics at "
-            f"k = {k} on held-out seeds.")
+            + "\n".join(lines + extra) + f"\ngreedy beats {wins} of {len(lines)} heuristics "
+            f"at {at} on held-out seeds.")

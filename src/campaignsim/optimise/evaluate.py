@@ -172,6 +172,16 @@ class Evaluator:
         return values
 
 
+def scored_as(spec, draws: int) -> str | None:
+    """What the search scored, in words, over posterior draws (None on one parameter set)."""
+    if draws == 1 and spec.posterior is None:
+        return None
+    if spec.robust == "mean":
+        return f"the mean over {draws} posterior draws"
+    q = spec.quantile if spec.direction == "maximise" else 1 - spec.quantile
+    return f"the {q:g} quantile of the per-draw means over {draws} posterior draws"
+
+
 def score(values: np.ndarray, spec) -> np.ndarray:
     """Each candidate's objective from its (draws × seeds) outcomes, `values` of shape
     (candidates, draws, seeds): the mean of the per-draw means, or with

@@ -20,7 +20,7 @@ import numpy as np
 from ..bundled import bundled_folder
 from ..compare import mean_ci
 from ..scenario import ScenarioError, load_scenario, numeric_kind
-from .evaluate import STREAM_SAMPLER, Evaluator, held_out_seeds, score, search_seeds
+from .evaluate import STREAM_SAMPLER, Evaluator, held_out_seeds, score, scored_as, search_seeds
 from .plan import current_value, lever_base, lever_cost
 
 #: Top-level fields that do not describe a strategy (a run's label, its seed, other tools).
@@ -85,7 +85,8 @@ def run_levers(plan, seed: int, evaluator: Evaluator, say=print) -> dict:
                                       -t["cost"], -t["trial"]))
     found = {"trials": trials, "chosen": best, "infeasible": infeasible,
              "front": pareto_front(trials, maximise) if search.pareto else None,
-             "search_seeds": seeds, "held_out_seeds": held_out}
+             "search_seeds": seeds, "held_out_seeds": held_out,
+             "scored_as": scored_as(spec, len(plan.draws))}
     found["held_out"] = strategies_check(plan, evaluator, best, others, held_out)
     return found
 
@@ -222,6 +223,9 @@ def closing_note(found: dict, objective: str, direction: str, budget: float) -> 
                      f"[{row['diff_low']:+.3f}, {row['diff_high']:+.3f}]  {verdict}")
     lines.extend(f"  not compared: {s['strategy']}: {s['why']}"
                  for s in found["held_out"]["skipped"])
+    if found.get("scored_as"):
+        lines.append(f"searched on {found['scored_as']}; on held-out seeds: " + ", ".join(
+            f"{row['strategy']} {row['score']:.3f}" for row in rows))
     others = len(rows) - 1
     lines.append(f"the chosen mix beats {beaten} of {others} alternatives the budget affords"
                  + ("." if beaten == others else "; the others are as good or better on "
