@@ -321,6 +321,10 @@ def test_a_candidate_over_draws_runs_each_draw_as_alone(tmp_path):
     # a candidate's own change wins over a draw's setting of the same field
     assert {s.broadcast.intensity for s in plan.candidate({"broadcast.intensity": 0.03})} == \
         {0.03}
+    # and so does a strategy's own setting (where it differs from the base); else the draw
+    strategy = plan.scenario_with({"broadcast.intensity": 0.02}).to_dict()
+    assert [s.broadcast.intensity for s in plan.candidate({}, strategy)] == [0.02, 0.02]
+    assert [s.broadcast.intensity for s in plan.candidate({}, plan.base)] == [0.01, 0.05]
 
 
 # --- the robust objective over posterior draws --------------------------------------------
