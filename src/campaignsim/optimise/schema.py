@@ -23,6 +23,11 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
+#: Named, so that the generated reference (docs/scenarios.md) says what goes in it.
+ProfessionCosts = TypeAliasType("table of profession = cost (≥ 0)",
+                                dict[str, Annotated[float, Field(ge=0)]])
+
+
 class ChampionSearch(_Strict):
     """Choose k clinicians to be champions: CELF lazy greedy over pre-screened candidates."""
 
@@ -41,7 +46,7 @@ class ChampionSearch(_Strict):
     budget: float | None = Field(None, gt=0, description="instead of k: champions up to this "
                                  "total cost (budgeted CELF: the better of gain-per-cost and "
                                  "plain gain greedy, Leskovec et al. 2007)")
-    cost: dict[str, Annotated[float, Field(ge=0)]] | None = Field(
+    cost: ProfessionCosts | None = Field(
         None, description="with budget: the cost of appointing one clinician, per profession "
         "(every profession of the staff)")
 
