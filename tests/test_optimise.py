@@ -440,7 +440,7 @@ def test_budgeted_greedy_by_hand_cost_benefit_against_unit_cost():
     from campaignsim.optimise.champions import budgeted, within_budget
 
     for choose in (celf, plain_greedy):
-        found = budgeted(choose, coverage([]), list(COVERS), COSTS.get, 4)
+        found = budgeted(choose, coverage([]), list(COVERS), COSTS.get, 4, k=6)
         # by gain alone: a (covers 4, costs 4) spends the budget: f = 4. By gain per cost:
         # c, d, f tie at 2 (c first); then d (2 new for 1); then b, e, f tie at 1 (b first,
         # {4, 5} for 2): c, d, b cover 6 for 4
@@ -448,13 +448,18 @@ def test_budgeted_greedy_by_hand_cost_benefit_against_unit_cost():
         assert found.values[-1] == 6.0 and sum(map(COSTS.get, found.chosen)) <= 4
         # and where gain per cost is the worse rule: e is cheap, a is worth more
         costs = {"a": 4, "e": 0.5}
-        found = budgeted(choose, coverage([]), ["a", "e"], costs.get, 4)
+        found = budgeted(choose, coverage([]), ["a", "e"], costs.get, 4, k=2)
         assert found.chosen == ["a"] and found.rule == "gain"
-    assert within_budget(list("abcdef"), COSTS.get, 4) == ["a"]
-    assert within_budget(list("fedcba"), COSTS.get, 4) == ["f", "e", "d", "c"]
+        # at most k: with k = 2, gain per cost's c, d cover 4, as a does: gain's on a tie
+        found = budgeted(choose, coverage([]), list(COVERS), COSTS.get, 4, k=2)
+        assert found.chosen == ["a"] and found.values == [4.0]
+    assert within_budget(list("abcdef"), COSTS.get, 4, k=6) == ["a"]
+    assert within_budget(list("fedcba"), COSTS.get, 4, k=6) == ["f", "e", "d", "c"]
+    assert within_budget(list("fedcba"), COSTS.get, 4, k=2) == ["f", "e"]
 
 
-BUDGET = CHAMPIONS.replace("k = 3\n", "budget = 4\ncost = { doctor = 3, nurse = 1, allied = 2 }\n")
+BUDGET = CHAMPIONS.replace("k = 3\n", "k = 4\nbudget = 4\n"
+                           "cost = { doctor = 3, nurse = 1, allied = 2 }\n")
 
 
 def test_budgeted_champions_never_exceed_the_budget(tmp_path, capsys):
@@ -480,7 +485,7 @@ def test_budgeted_champions_never_exceed_the_budget(tmp_path, capsys):
      "allowed: allied, doctor, nurse"),
     (("budget = 4", "budget = 0.5"), "optimise.champions.budget", "allowed: a budget of at "
      "least 1"),
-    (("budget = 4", "budget = 4\nk = 2"), "optimise.champions", "not both"),
+    (("budget = 4\n", ""), "optimise.champions", "budget and cost go together"),
 ])
 def test_bad_champion_budgets_exit_2(tmp_path, capsys, change, field, allowed):
     file = write(tmp_path / "bad.toml", BUDGET.replace(*change))

@@ -197,26 +197,27 @@ def celf(value, candidates: list, k: int, cost=None, budget: float = np.inf,
     return Greedy(chosen, values, evaluations, "gain per cost" if per_cost else "gain")
 
 
-def budgeted(choose, value, candidates: list, cost, budget: float) -> Greedy:
-    """Champions up to a budget (Leskovec et al. 2007, CELF for non-uniform costs): run
-    `choose` (celf or plain_greedy) by gain and by gain per cost, never over the budget,
+def budgeted(choose, value, candidates: list, cost, budget: float, k: int) -> Greedy:
+    """Up to k champions within a budget (Leskovec et al. 2007, CELF for non-uniform
+    costs): run `choose` (celf or plain_greedy) by gain and by gain per cost, never over the
+    budget,
     and keep the better final objective (gain's on a tie). Gain per cost alone can be
     arbitrarily bad, gain alone too; the better of the two is within (1 − 1/e)/2 of the
     best affordable set when the objective is monotone and submodular. Evaluations are
     both runs'."""
-    by_gain = choose(value, candidates, len(candidates), cost, budget, per_cost=False)
-    by_ratio = choose(value, candidates, len(candidates), cost, budget, per_cost=True)
+    by_gain = choose(value, candidates, k, cost, budget, per_cost=False)
+    by_ratio = choose(value, candidates, k, cost, budget, per_cost=True)
     best = by_ratio if by_ratio.final > by_gain.final else by_gain
     return Greedy(best.chosen, best.values, by_gain.evaluations + by_ratio.evaluations,
                   best.rule)
 
 
-def within_budget(order: list, cost, budget: float) -> list:
+def within_budget(order: list, cost, budget: float, k: int) -> list:
     """A heuristic under the same budget: walk its order, appointing each clinician who
-    still fits what is left."""
+    still fits what is left, up to k."""
     chosen, spent = [], 0.0
     for clinician in order:
-        if spent + cost(clinician) <= budget:
+        if len(chosen) < k and spent + cost(clinician) <= budget:
             chosen.append(clinician)
             spent += cost(clinician)
     return chosen

@@ -62,7 +62,8 @@ def _greedy(plan, search, cost):
     method = celf if search.method == "celf" else plain_greedy
     if search.budget is None:
         return lambda value, candidates: method(value, candidates, search.k)
-    return lambda value, candidates: budgeted(method, value, candidates, cost, search.budget)
+    return lambda value, candidates: budgeted(method, value, candidates, cost, search.budget,
+                                              search.k)
 
 
 def run_champions(plan, seed: int, evaluator: Evaluator, say=print) -> dict:
@@ -106,7 +107,7 @@ def run_champions(plan, seed: int, evaluator: Evaluator, say=print) -> dict:
     if cost is None:
         orders = {method: order[:search.k] for method, order in orders.items()}
     else:
-        orders = {method: within_budget(order, cost, search.budget)
+        orders = {method: within_budget(order, cost, search.budget, search.k)
                   for method, order in orders.items()}
         found["costs"] = {method: sum(map(cost, order)) for method, order in orders.items()}
     found["held_out"] = held_out_check(plan, sets, evaluator, orders,

@@ -187,9 +187,8 @@ def _check_champions(plan: OptimisePlan) -> None:
     if plan.scenario.on("champions") is None:
         raise ScenarioError(plan.source, "champions", "choosing champions needs a [champions] "
                             "table saying how they act (weight, capacity, persuasion)")
-    if plan.spec.champions.budget is None:
-        _check_k(plan)
-    else:
+    _check_k(plan)
+    if plan.spec.champions.budget is not None:
         _check_budget(plan)
 
 
@@ -199,7 +198,7 @@ def _check_k(plan: OptimisePlan) -> None:
         raise ScenarioError(source, "optimise.champions.k", f"asks for {search.k} champions "
                             f"but the staff has {plan.clinicians} clinicians; allowed: 1 … "
                             f"{plan.clinicians}")
-    if search.candidates < search.k:
+    if search.candidates < search.k and search.budget is None:
         raise ScenarioError(source, "optimise.champions.candidates", f"{search.candidates} "
                             f"candidates cannot give k = {search.k} champions; allowed: "
                             f"{search.k} … {plan.clinicians}")

@@ -43,9 +43,9 @@ class ChampionSearch(_Strict):
         "every remaining candidate re-evaluated in every round")
     plain_greedy: bool = Field(False, description="also run plain greedy beside CELF, to "
                                "measure CELF's saving (evaluations) and check the choice")
-    budget: float | None = Field(None, gt=0, description="instead of k: champions up to this "
-                                 "total cost (budgeted CELF: the better of gain-per-cost and "
-                                 "plain gain greedy, Leskovec et al. 2007)")
+    budget: float | None = Field(None, gt=0, description="champions up to this total cost "
+                                 "(and at most k; budgeted CELF: the better of gain-per-cost "
+                                 "and plain gain greedy, Leskovec et al. 2007)")
     cost: ProfessionCosts | None = Field(
         None, description="with budget: the cost of appointing one clinician, per profession "
         "(every profession of the staff)")
@@ -54,9 +54,6 @@ class ChampionSearch(_Strict):
     def _budget_or_k(self) -> "ChampionSearch":
         if (self.budget is None) != (self.cost is None):
             raise ValueError("budget and cost go together: a budget and a cost per profession")
-        if self.budget is not None and "k" in self.model_fields_set:
-            raise ValueError("give k (that many champions) or budget and cost (champions up "
-                             "to the budget), not both")
         return self
 
 
