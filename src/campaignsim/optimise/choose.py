@@ -85,7 +85,7 @@ def run_champions(plan, seed: int, evaluator: Evaluator, say=print) -> dict:
     found = {"method": search.method, "evaluations": evaluator.evaluations - before,
              "rule": chosen.rule, "scored_as": scored_as(plan.spec, len(plan.draws)),
              "budget": search.budget,
-             "runs": (evaluator.evaluations - before) * len(seeds),
+             "runs": (evaluator.evaluations - before) * len(seeds) * len(plan.draws),
              "chosen": sets.node_ids(chosen.chosen),
              "search_values": [_sign(plan) * v for v in chosen.values]}
     say(f"{search.method}: {found['evaluations']} set evaluations "

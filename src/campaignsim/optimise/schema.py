@@ -29,7 +29,8 @@ ProfessionCosts = TypeAliasType("table of profession = cost (≥ 0)",
 
 
 class ChampionSearch(_Strict):
-    """Choose k clinicians to be champions: CELF lazy greedy over pre-screened candidates."""
+    """Choose k clinicians to be champions (or up to a budget, with a cost per profession):
+    CELF lazy greedy over pre-screened candidates."""
 
     k: int = Field(10, ge=1, le=100_000, description="champions to choose; the held-out "
                    "check compares every k = 1 … k")
