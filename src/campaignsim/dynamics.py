@@ -198,10 +198,6 @@ class Approaches:
         self.champion_hazard[:] = hazard
         self.any_champion = bool(hazard.any())
 
-    @property
-    def touched(self) -> np.ndarray:
-        return self.hybrid_touched | (self.champion_hazard > 0)
-
 
 def choose_among_neighbours(adjacency: sp.csr_matrix, rows: np.ndarray, eligible: np.ndarray,
                             capacity: int, rng: np.random.Generator) -> np.ndarray:
@@ -283,6 +279,12 @@ def start_week(model, week: int) -> Week:
                 idea_openness=terms.sigma + (1.0 - terms.sigma) * (1.0 - alignment))
 
 
+#: The enrolment part of a week (`_decide_open`) works on the gathered entries of the
+#: clinicians open to enrolment when they are at most this share of all: late in a campaign
+#: few are, and gathering their entries costs less than passes over every clinician.
+GATHER_BELOW_SHARE = 0.25
+
+
 def decide_all(model, week: Week) -> None:
     """The vectorised engine: every clinician's decision at once, as arrays.
 
@@ -291,72 +293,34 @@ def decide_all(model, week: Week) -> None:
     picked by u / P; otherwise a mandate's backlash may disengage; any exposure makes the
     unaware aware. The enrolled and active erode or activate by the same u.
 
+    A week does work only where a state can change, in three parts by last week's state:
+    1. the open (unaware or aware): enrolment, backlash, awareness (`_decide_open`).
+       Skipped when nobody is open (in most weeks of a campaign that reaches everyone);
+       when few are open, computed on their gathered entries only — their rows of the
+       sparse product, their hazards — which are the same numbers, since every entry's
+       formula and every row's sum over its ties (in CSR order) are unchanged. A new
+       decision of the open goes there and reads its per-clinician inputs through `take`.
+    2. the committed (enrolled or active): erosion, activation and ideas, on whole arrays.
+    3. the disengaged: recovery; and everyone's fatigue.
+    The parts write disjoint entries of `week.new_state` (their states differ).
+
     For a batch, a channel or rule that some points skip is computed for all of them with
     zeros where skipped, which changes no decision and no number: a zero hazard multiplies
-    1 − P by exactly 1, and a zero erosion or recovery never beats a draw.
+    1 − P by exactly 1, and a zero erosion or recovery never beats a draw. The open
+    entries of a batch are the clinicians open in any of its points.
     """
-    terms, pop, push, approaches = model.terms, model.population, model.push, model.approaches
-    state, u = week.previous, week.draws
-    receptive = 1.0 - pop.fatigue
-    hazards = [None] * len(CHANNELS)  # None: the channel reaches nobody this week
-    if _any(push.broadcast):
-        hazards[CHANNEL["broadcast"]] = push.broadcast * pop.resonance * receptive
-    if _any(push.event):
-        hazards[CHANNEL["event"]] = push.event * pop.resonance * receptive
-    if _any(push.mandate):
-        hazards[CHANNEL["mandate"]] = push.mandate * receptive
-    if approaches.any_hybrid:
-        hazards[CHANNEL["hybrid"]] = approaches.hybrid_hazard
-    if approaches.any_champion:
-        hazards[CHANNEL["champion"]] = approaches.champion_hazard
-    exposed_by_peers = enrolled_weight_of = enrolled_weight = False
+    terms, pop, u = model.terms, model.population, week.draws
+    state, new = week.previous, week.new_state
     is_enrolled, is_active = state == ENROLLED, state == ACTIVE
-    if terms.peer_on:
-        enrolled_weight_of = model.peer_weight * (is_enrolled | is_active)
-        if not _any(terms.peer_cynicism):  # one product: count and enrolled weight coincide
-            count = enrolled_weight = _neighbour_sums(pop.adjacency, enrolled_weight_of)
-        else:
-            count, enrolled_weight = _neighbour_sums(pop.adjacency, np.stack([
-                model.peer_weight * ((is_enrolled | is_active)
-                                     - terms.peer_cynicism * (state == DISENGAGED)),
-                enrolled_weight_of]))
-        if model.weighted_degrees_positive:
-            share = count / model.weighted_degree
-        else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.where(model.has_neighbours, count / model.weighted_degree, 0.0)
-        hazards[CHANNEL["peer"]] = peer_hazard(terms.peer_rule, share, count, pop.threshold,
-                                               terms.peer_q, model.has_neighbours)
-        exposed_by_peers = enrolled_weight > 0
-
-    # a channel that reaches nobody would multiply 1 − P by exactly 1: skip it
-    probability = enrol_probability([h for h in hazards if h is not None])
-    if np.ndim(probability) == 0:  # no channel reaches anyone this week
-        probability = np.zeros(state.shape)
-    open_to_enrol = state <= AWARE
-    enrols = open_to_enrol & (u < probability)
-    at = np.nonzero(enrols)  # this week's enrolments: (rows,) or, in a batch, (points, rows)
-    if len(at[0]):
-        _record_enrolments(model, week, hazards, at, _entries(u, at, state.shape) / probability[at],
-                           enrolled_weight_of, enrolled_weight)
-
-    new = week.new_state
-    new[enrols] = ENROLLED
-    stays_open = open_to_enrol & ~enrols  # here u >= P
-    if _any(push.mandate):
-        backlash = push.mandate * terms.backlash * (1.0 - pop.trust)
-        backlashes = stays_open & (u - probability < (1.0 - probability) * backlash)
-        new[backlashes] = DISENGAGED
-        stays_open &= ~backlashes
-    unaware = stays_open & (state == UNAWARE)
-    if not _all(week.campaign_exposure):
-        unaware &= week.campaign_exposure | approaches.touched | exposed_by_peers
-    new[unaware] = AWARE
+    committed = is_enrolled | is_active
+    columns = _open_columns(state <= AWARE)
+    if columns is not None:
+        _decide_open(model, week, columns, committed)
 
     erode = 0.0
     if _any(terms.erosion_rate > 0):
         erode = erosion_hazard(terms, pop.erosion_base, pop.fatigue, is_active)
-        erodes = (is_enrolled | is_active) & (u < erode)
+        erodes = committed & (u < erode)
         new[erodes] = DISENGAGED
         is_enrolled &= ~erodes
     if terms.activation_on:
@@ -365,7 +329,97 @@ def decide_all(model, week: Week) -> None:
                               * week.idea_openness[..., pop.department], 0.0)
     if _any(terms.recovery > 0):
         new[(state == DISENGAGED) & (u < terms.recovery)] = AWARE
-    week.fatigue = next_fatigue(terms, pop.fatigue, push.tempo)
+    week.fatigue = next_fatigue(terms, pop.fatigue, model.push.tempo)
+
+
+def _open_columns(open_to_enrol: np.ndarray):
+    """The clinicians whose entries the open part works on: None if nobody is open,
+    slice(None) for everyone, else the indices of those open (in a batch: in any point)."""
+    anywhere = open_to_enrol if open_to_enrol.ndim == 1 else open_to_enrol.any(axis=0)
+    count = int(np.count_nonzero(anywhere))
+    if count == 0:
+        return None
+    if count > GATHER_BELOW_SHARE * len(anywhere):
+        return slice(None)
+    return np.flatnonzero(anywhere)
+
+
+def _decide_open(model, week: Week, columns, committed: np.ndarray) -> None:
+    """Part 1 of `decide_all`: the decisions of the clinicians open to enrolment, on the
+    entries `columns` (slice(None): every clinician's, as views)."""
+    terms, pop, push, approaches = model.terms, model.population, model.push, model.approaches
+
+    def take(values: np.ndarray) -> np.ndarray:
+        """The entries `columns` of a per-clinician array (clinicians on the last axis)."""
+        return values[..., columns]
+
+    state, u = take(week.previous), take(week.draws)
+    receptive = 1.0 - take(pop.fatigue)
+    hazards = [None] * len(CHANNELS)  # None: the channel reaches nobody this week
+    if _any(push.broadcast) or _any(push.event):
+        resonance = take(pop.resonance)
+        if _any(push.broadcast):
+            hazards[CHANNEL["broadcast"]] = push.broadcast * resonance * receptive
+        if _any(push.event):
+            hazards[CHANNEL["event"]] = push.event * resonance * receptive
+    if _any(push.mandate):
+        hazards[CHANNEL["mandate"]] = push.mandate * receptive
+    if approaches.any_hybrid:
+        hazards[CHANNEL["hybrid"]] = take(approaches.hybrid_hazard)
+    champion_hazard = take(approaches.champion_hazard)
+    if approaches.any_champion:
+        hazards[CHANNEL["champion"]] = champion_hazard
+    exposed_by_peers = enrolled_weight_of = enrolled_weight = False
+    if terms.peer_on:
+        # the neighbours' values are everyone's; the sums only the open rows'
+        adjacency = pop.adjacency if isinstance(columns, slice) else pop.adjacency[columns]
+        enrolled_weight_of = model.peer_weight * committed
+        if not _any(terms.peer_cynicism):  # one product: count and enrolled weight coincide
+            count = enrolled_weight = _neighbour_sums(adjacency, enrolled_weight_of)
+        else:
+            count, enrolled_weight = _neighbour_sums(adjacency, np.stack([
+                model.peer_weight * (committed
+                                     - terms.peer_cynicism * (week.previous == DISENGAGED)),
+                enrolled_weight_of]))
+        has_neighbours = take(model.has_neighbours)
+        if model.weighted_degrees_positive:
+            share = count / take(model.weighted_degree)
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(has_neighbours, count / take(model.weighted_degree), 0.0)
+        hazards[CHANNEL["peer"]] = peer_hazard(terms.peer_rule, share, count,
+                                               take(pop.threshold), terms.peer_q,
+                                               has_neighbours)
+        exposed_by_peers = enrolled_weight > 0
+
+    # a channel that reaches nobody would multiply 1 − P by exactly 1: skip it
+    probability = enrol_probability([h for h in hazards if h is not None])
+    if np.ndim(probability) == 0:  # no channel reaches anyone this week
+        probability = np.zeros(state.shape)
+    open_to_enrol = state <= AWARE
+    enrols = open_to_enrol & (u < probability)
+    local = np.nonzero(enrols)  # entries of the gathered arrays: (rows,) or (points, rows)
+    if len(local[0]):
+        at = local if isinstance(columns, slice) else local[:-1] + (columns[local[-1]],)
+        _record_enrolments(model, week, hazards, (local, state.shape), at,
+                           _entries(u, local, state.shape) / probability[local],
+                           enrolled_weight_of, enrolled_weight)
+
+    new = take(week.new_state)  # a view when columns is everyone, else written back below
+    new[enrols] = ENROLLED
+    stays_open = open_to_enrol & ~enrols  # here u >= P
+    if _any(push.mandate):
+        backlash = push.mandate * terms.backlash * (1.0 - take(pop.trust))
+        backlashes = stays_open & (u - probability < (1.0 - probability) * backlash)
+        new[backlashes] = DISENGAGED
+        stays_open &= ~backlashes
+    unaware = stays_open & (state == UNAWARE)
+    if not _all(week.campaign_exposure):
+        unaware &= (week.campaign_exposure | take(approaches.hybrid_touched)
+                    | (champion_hazard > 0) | exposed_by_peers)
+    new[unaware] = AWARE
+    if not isinstance(columns, slice):
+        week.new_state[..., columns] = new
 
 
 def _any(values) -> bool:
@@ -383,34 +437,36 @@ def _entries(values: np.ndarray, at: tuple, shape: tuple) -> np.ndarray:
 
 
 def _neighbour_sums(adjacency: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
-    """Σ over each clinician's ties of `values` (clinicians on the last axis; leading axes
-    for points and quantities): one sparse product whatever the shape, each row of
-    values summed over the ties in the same (CSR) order as a single vector."""
+    """Σ over the ties of each row of `adjacency` of `values` (clinicians on the last axis;
+    leading axes for points and quantities): one sparse product whatever the shape, each
+    row of values summed over the ties in the same (CSR) order as a single vector."""
     if values.ndim == 1:
         return adjacency @ values
     rows = values.reshape(-1, values.shape[-1])
-    return (adjacency @ rows.T).T.reshape(values.shape)
+    return (adjacency @ rows.T).T.reshape(values.shape[:-1] + (adjacency.shape[0],))
 
 
-def _record_enrolments(model, week: Week, hazards: list, at: tuple, pick: np.ndarray,
-                       enrolled_weight_of, enrolled_weight) -> None:
-    """Channel, ownership and fidelity of this week's enrolments (entries `at`: their rows,
-    and in a batch their points)."""
-    pop, approaches, shape = model.population, model.approaches, week.previous.shape
+def _record_enrolments(model, week: Week, hazards: list, gathered: tuple, at: tuple,
+                       pick: np.ndarray, enrolled_weight_of, enrolled_weight) -> None:
+    """Channel, ownership and fidelity of this week's enrolments: at entries `local` of the
+    open part's gathered arrays of `shape` (hazards, enrolled_weight), `gathered` = (local,
+    shape), and at entries `at` of the whole arrays (their rows, and in a batch their
+    points)."""
+    pop, approaches = model.population, model.approaches
+    local, shape = gathered
     rows, points = at[-1], (at[0] if len(at) > 1 else None)
     terms = model.terms.at(points)  # the terms of each enrolment's point
-    hazards = [None if h is None else _entries(h, at, shape) for h in hazards]
+    hazards = [None if h is None else _entries(h, local, shape) for h in hazards]
     channel = pick_channel([0.0 if h is None else h for h in hazards], pick)
-    _count_needed(week, hazards, _entries(week.draws, at, shape), points)
+    _count_needed(week, hazards, _entries(week.draws, at, week.previous.shape), points)
     alignment = approaches.hybrid_alignment[at]
     neighbour_fidelity = np.full(len(rows), 1.0 - terms.sigma)
     if terms.peer_on:
         # the enrolled neighbours' mean fidelity, only for those who enrol this week through
         # a colleague (row by row in CSR order, as the reference engine sums it)
         learns = np.flatnonzero((channel == CHANNEL["peer"]) | (channel == CHANNEL["champion"]))
-        learns = learns[enrolled_weight[tuple(a[learns] for a in at)] > 0]
+        learns = learns[enrolled_weight[tuple(a[learns] for a in local)] > 0]
         if len(learns):
-            learners = tuple(a[learns] for a in at)
             weighted_fidelity = enrolled_weight_of * pop.fidelity
             if points is None:
                 fidelity_sum = pop.adjacency[rows[learns]] @ weighted_fidelity
@@ -420,7 +476,8 @@ def _record_enrolments(model, week: Week, hazards: list, at: tuple, pick: np.nda
                     of_point = points[learns] == point
                     fidelity_sum[of_point] = (pop.adjacency[rows[learns][of_point]]
                                               @ weighted_fidelity[point])
-            neighbour_fidelity[learns] = fidelity_sum / enrolled_weight[learners]
+            neighbour_fidelity[learns] = (fidelity_sum
+                                          / enrolled_weight[tuple(a[learns] for a in local)])
     week.enrolled_at, week.channel = at, channel
     week.ownership = enrolment_ownership(terms, channel, alignment)
     week.fidelity = enrolment_fidelity(terms, channel, alignment, neighbour_fidelity)
