@@ -59,6 +59,8 @@ class HybridLeader(mesa.Agent):
         its department who are neither enrolled nor disengaged nor already approached this
         week; with `approach = "aware_first"` the aware before the unaware, else at random."""
         model = self.model
+        if not model.approaches.anyone_open:
+            return np.empty(0, dtype=np.int64)
         members = model.department_members[self.department]
         candidates = members[model.approaches.approachable[members]]
         if self.capacity == 0 or len(candidates) <= self.capacity:

@@ -170,6 +170,9 @@ class Approaches:
         # who may still be approached by a hybrid this week: neither enrolled nor
         # disengaged, and not yet approached by another hybrid
         self.approachable = state <= AWARE if state is not None else np.zeros(shape, dtype=bool)
+        # False: nobody is open to enrolment, so nobody will be approached (most weeks of
+        # a campaign that reaches everyone); the approaches then skip their search
+        self.anyone_open = bool(self.approachable.any())
         self.hybrid_hazard = np.zeros(shape)
         self.hybrid_alignment = np.zeros(shape)
         self.hybrid_touched = np.zeros(shape, dtype=bool)
@@ -184,6 +187,7 @@ class Approaches:
             for name in ("approachable", "hybrid_hazard", "hybrid_alignment",
                          "hybrid_touched", "champion_hazard"):
                 setattr(column, name, getattr(self, name)[point])
+            column.anyone_open = bool(column.approachable.any())
             points.append(column)
         return points
 
@@ -227,7 +231,7 @@ def champion_approaches(model) -> None:
     """Champions who are enrolled or active approach non-enrolled neighbours."""
     champions = model.spec.on("champions")
     population = model.population
-    if champions is None:
+    if champions is None or not model.approaches.anyone_open:
         return
     state = population.state
     rows = np.flatnonzero(population.champion & ((state == ENROLLED) | (state == ACTIVE)))
