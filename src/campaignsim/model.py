@@ -288,7 +288,8 @@ class CampaignModel(mesa.Model):
         next shuffle — so every later week's order is the one it would have been."""
         if not anyone_open:
             self._owed_shuffles.append(len(hybrids))
-            hybrids.do("step")
+            for hybrid in self.hybrids:  # those who campaign (the others' step does nothing)
+                hybrid.step()
             return
         for count in self._owed_shuffles:  # a shuffle draws by the list's length only
             hybrids.random.shuffle([None] * count)

@@ -11,6 +11,8 @@ enrolled now) and ideas.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -43,18 +45,8 @@ class Records:
         self.joint_size = int(np.prod(self.joint_shape)) * N_STATES
         codes = [codes for codes, _ in self.groupings.values()]
         self.joint_code = (np.ravel_multi_index(codes, self.joint_shape) * N_STATES).astype(np.int64)
-        # the margins' columns: states, then each grouping's (group, state) pairs
-        cells = np.unravel_index(np.arange(self.joint_size), self.joint_shape + (N_STATES,))
-        state_of_cell = cells[-1]
-        margin_of_cell, offset = [state_of_cell], N_STATES
-        for axis, size in enumerate(self.joint_shape):
-            margin_of_cell.append(offset + cells[axis] * N_STATES + state_of_cell)
-            offset += size * N_STATES
-        margin_rows = np.concatenate(margin_of_cell)
-        self.margin_matrix = sp.csr_matrix(
-            (np.ones(len(margin_rows), dtype=np.int64),
-             (margin_rows, np.tile(np.arange(self.joint_size), len(margin_of_cell)))),
-            shape=(offset, self.joint_size))
+        self.margin_matrix = _margin_matrix(self.joint_shape)
+        offset = self.margin_matrix.shape[0]
         self.margins = np.zeros((rows, offset), dtype=np.int64)
         self.state_counts = self.margins[:, :N_STATES]
         self.group_counts, start = {}, N_STATES
@@ -104,6 +96,24 @@ class Records:
         columns["hybrids"] = self.hybrids[weeks]
         columns["hybrid_credibility"] = self.credibility[weeks]
         return pd.DataFrame(columns)
+
+
+@functools.lru_cache(maxsize=16)
+def _margin_matrix(joint_shape: tuple) -> sp.csr_matrix:
+    """The 0/1 matrix that sums a joint count over (groupings…, state) into its margins:
+    by state, then by (group, state) of each grouping in turn (cached: the runs of one
+    hospital share it)."""
+    joint_size = int(np.prod(joint_shape)) * N_STATES
+    cells = np.unravel_index(np.arange(joint_size), joint_shape + (N_STATES,))
+    state_of_cell = cells[-1]
+    margin_of_cell, offset = [state_of_cell], N_STATES
+    for axis, size in enumerate(joint_shape):
+        margin_of_cell.append(offset + cells[axis] * N_STATES + state_of_cell)
+        offset += size * N_STATES
+    margin_rows = np.concatenate(margin_of_cell)
+    return sp.csr_matrix((np.ones(len(margin_rows), dtype=np.int64),
+                          (margin_rows, np.tile(np.arange(joint_size), len(margin_of_cell)))),
+                         shape=(offset, joint_size))
 
 
 def natural_key(label) -> tuple:
