@@ -329,10 +329,20 @@ def decide_all(model, week: Week) -> None:
         new[committed & (u < erode)] = DISENGAGED
     if terms.activation_on:
         week.ideas = np.where(is_active, terms.ideas_rate * pop.ownership
-                              * week.idea_openness[..., pop.department], 0.0)
+                              * _of_each_clinician(model, week.idea_openness), 0.0)
     if _any(terms.recovery > 0):
         new[(state == DISENGAGED) & (u < terms.recovery)] = AWARE
     week.fatigue = next_fatigue(terms, pop.fatigue, model.push.tempo)
+
+
+def _of_each_clinician(model, per_department: np.ndarray) -> np.ndarray:
+    """per_department[..., department] for every clinician, kept while the departments'
+    values stay the same (those of ideas change only when hybrids leave)."""
+    kept = getattr(model, "_of_each_clinician", None)
+    if kept is None or not np.array_equal(kept[0], per_department):
+        kept = model._of_each_clinician = (per_department,
+                                           per_department[..., model.population.department])
+    return kept[1]
 
 
 def _open_columns(open_to_enrol: np.ndarray):
@@ -483,15 +493,12 @@ def _record_enrolments(model, week: Week, hazards: list, gathered: tuple, at: tu
         learns = np.flatnonzero((channel == CHANNEL["peer"]) | (channel == CHANNEL["champion"]))
         learns = learns[enrolled_weight[tuple(a[learns] for a in local)] > 0]
         if len(learns):
-            weighted_fidelity = enrolled_weight_of * pop.fidelity
-            if points is None:
-                fidelity_sum = _neighbour_sums(pop.adjacency, weighted_fidelity, rows[learns])
-            else:  # each point's learners from that point's row, as its own run sums them
-                fidelity_sum = np.empty(len(learns))
-                for point in np.unique(points[learns]):
-                    of_point = points[learns] == point
-                    fidelity_sum[of_point] = _neighbour_sums(
-                        pop.adjacency, weighted_fidelity[point], rows[learns][of_point])
+            # the learners' rows summed once for every point (a row's sum is the same number
+            # alone or among others); each learner reads its own point's sum
+            learner_rows, row_of = np.unique(rows[learns], return_inverse=True)
+            sums = _neighbour_sums(pop.adjacency, enrolled_weight_of * pop.fidelity, learner_rows)
+            fidelity_sum = (sums[row_of] if points is None
+                            else sums[points[learns], row_of])
             neighbour_fidelity[learns] = (fidelity_sum
                                           / enrolled_weight[tuple(a[learns] for a in local)])
     week.enrolled_at, week.channel = at, channel
