@@ -17,7 +17,7 @@ arrays.
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import scipy.sparse as sp
@@ -45,7 +45,8 @@ class Push:
     @classmethod
     def stack(cls, pushes: list[Push]) -> Push:
         """The pushes of a batch of points, one (points, 1) column per kind."""
-        return cls(*(np.array(values)[:, None] for values in zip(*(astuple(p) for p in pushes))))
+        return cls(*(np.array([getattr(push, kind.name) for push in pushes])[:, None]
+                     for kind in fields(cls)))
 
 
 @dataclass(frozen=True)
@@ -181,15 +182,16 @@ class Approaches:
 
     def columns(self) -> list[Approaches]:
         """One Approaches per point of a batch, each writing into its row of these."""
-        points = []
-        for point in range(len(self.approachable)):
-            column = Approaches(0)
-            for name in ("approachable", "hybrid_hazard", "hybrid_alignment",
-                         "hybrid_touched", "champion_hazard"):
-                setattr(column, name, getattr(self, name)[point])
-            column.anyone_open = bool(column.approachable.any())
-            points.append(column)
-        return points
+        return [self._row(point) for point in range(len(self.approachable))]
+
+    def _row(self, point: int) -> Approaches:
+        row = object.__new__(Approaches)  # its arrays are views of ours, not new ones
+        for name in ("approachable", "hybrid_hazard", "hybrid_alignment", "hybrid_touched",
+                     "champion_hazard"):
+            setattr(row, name, getattr(self, name)[point])
+        row.anyone_open = bool(row.approachable.any())
+        row.any_hybrid = row.any_champion = False
+        return row
 
     def by_hybrid(self, chosen: np.ndarray, hazard: np.ndarray, alignment: float) -> None:
         self.hybrid_hazard[chosen] = hazard
@@ -306,7 +308,9 @@ def decide_all(model, week: Week) -> None:
        decision of the open goes there and reads its per-clinician inputs through `take`.
     2. the committed (enrolled or active): erosion, activation and ideas, on whole arrays.
     3. the disengaged: recovery; and everyone's fatigue.
-    The parts write disjoint entries of `week.new_state` (their states differ).
+    The parts write disjoint entries of `week.new_state` (their states differ); the open
+    part runs first, as on gathered entries it writes them back whole (in a batch, also
+    the unchanged entries of points where that clinician is not open).
 
     For a batch, a channel or rule that some points skip is computed for all of them with
     zeros where skipped, which changes no decision and no number: a zero hazard multiplies
@@ -466,6 +470,7 @@ def _neighbour_sums(adjacency: sp.csr_matrix, values: np.ndarray, rows=slice(Non
 
 
 def _product(adjacency: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
+    """adjacency @ values along the clinicians' (last) axis, as one sparse product."""
     if values.ndim == 1:
         return adjacency @ values
     flat = values.reshape(-1, values.shape[-1])
@@ -474,10 +479,10 @@ def _product(adjacency: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
 
 def _record_enrolments(model, week: Week, hazards: list, gathered: tuple, at: tuple,
                        pick: np.ndarray, enrolled_weight_of, enrolled_weight) -> None:
-    """Channel, ownership and fidelity of this week's enrolments: at entries `local` of the
-    open part's gathered arrays of `shape` (hazards, enrolled_weight), `gathered` = (local,
-    shape), and at entries `at` of the whole arrays (their rows, and in a batch their
-    points)."""
+    """Channel, ownership and fidelity of this week's enrolments. `gathered` = (local,
+    shape): their entries in the open part's arrays of that shape (the hazards and
+    `enrolled_weight`); `at`: their entries in whole arrays (their rows, and in a batch
+    their points)."""
     pop, approaches = model.population, model.approaches
     local, shape = gathered
     rows, points = at[-1], (at[0] if len(at) > 1 else None)

@@ -155,7 +155,9 @@ class CampaignModel(mesa.Model):
                 clinician_graph, k=sample if sample < len(population) else None,
                 seed=int(self.rng.integers(2**31)))
             score = np.array([centrality[i] for i in range(len(population))])
-        order = np.lexsort((tiebreak, -score))
+        # all scores equal (random): the stable sort of the tie-breaks alone is the same order
+        order = (np.argsort(tiebreak, kind="stable") if rule == "random"
+                 else np.lexsort((tiebreak, -score)))
         return order[~exclude[order]]
 
     def _choose_champions(self) -> None:

@@ -126,8 +126,10 @@ def commitment(terms: Terms, ownership):
 def erosion_hazard(terms: Terms, erosion_base, fatigue, active):
     """Weekly erosion: rate·(1 − ownership)·(1 + fatigue), × active_factor for the active
     (`erosion_base` is the first part, from `commitment`)."""
-    erode = erosion_base * (1.0 + fatigue) if terms.fatigue_on else erosion_base
-    return np.where(active, erode * terms.erosion_active_factor, erode)
+    erode = (erosion_base * (1.0 + fatigue) if terms.fatigue_on
+             else np.array(erosion_base, dtype=float))
+    # × active_factor in place where active: np.where's numbers, one array pass fewer
+    return np.multiply(erode, terms.erosion_active_factor, out=erode, where=active)
 
 
 def next_fatigue(terms: Terms, fatigue, tempo: float):
