@@ -14,6 +14,8 @@ import numpy as np
 from .scenario import CHANNELS, STATES
 
 UNAWARE, AWARE, ENROLLED, ACTIVE, DISENGAGED = range(len(STATES))
+NOBODY = np.empty(0, dtype=np.int64)  # clinician indices of an approach to nobody
+NOBODY.flags.writeable = False
 
 
 class Manager(mesa.Agent):
@@ -71,7 +73,8 @@ class HybridLeader(mesa.Agent):
     def step(self) -> None:
         if not self.campaigning:
             return
-        chosen = self.choose_clinicians()
+        # nobody open to enrolment (most weeks of a campaign that reaches everyone): no search
+        chosen = self.choose_clinicians() if self.model.approaches.anyone_open else NOBODY
         settings = self.settings
         if len(chosen):
             resonance = self.model.population.resonance[chosen]

@@ -57,15 +57,19 @@ class Batch:
         self.weighted_degree = np.stack([model.weighted_degree for model in models])
         self.weighted_degrees_positive = all(m.weighted_degrees_positive for m in models)
         self.has_neighbours = models[0].has_neighbours
-        self.push = self.approaches = self.week = None
+        self.push = self.approaches = self.week = self._alignment = None
 
     @property
     def running(self) -> bool:
         return self.models[0].running
 
     def department_alignment(self) -> np.ndarray:
-        """Each point's departments' mean hybrid alignment, (points, departments)."""
-        return np.stack([model.department_alignment() for model in self.models])
+        """Each point's departments' mean hybrid alignment, (points, departments), stacked
+        again only when a point's changes (when hybrids leave)."""
+        parts = [model.department_alignment() for model in self.models]
+        if self._alignment is None or any(a is not b for a, b in zip(parts, self._alignment[0])):
+            self._alignment = (parts, np.stack(parts))
+        return self._alignment[1]
 
     def step(self) -> None:
         """One week of every point: each approaches on its own, all decide at once, each

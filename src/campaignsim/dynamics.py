@@ -17,7 +17,7 @@ arrays.
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import scipy.sparse as sp
@@ -45,7 +45,8 @@ class Push:
     @classmethod
     def stack(cls, pushes: list[Push]) -> Push:
         """The pushes of a batch of points, one (points, 1) column per kind."""
-        return cls(*(np.array(values)[:, None] for values in zip(*(astuple(p) for p in pushes))))
+        return cls(*(np.array([getattr(push, kind.name) for push in pushes])[:, None]
+                     for kind in fields(cls)))
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,9 @@ class Approaches:
         # who may still be approached by a hybrid this week: neither enrolled nor
         # disengaged, and not yet approached by another hybrid
         self.approachable = state <= AWARE if state is not None else np.zeros(shape, dtype=bool)
+        # False: nobody is open to enrolment, so nobody will be approached (most weeks of
+        # a campaign that reaches everyone); the approaches then skip their search
+        self.anyone_open = bool(self.approachable.any())
         self.hybrid_hazard = np.zeros(shape)
         self.hybrid_alignment = np.zeros(shape)
         self.hybrid_touched = np.zeros(shape, dtype=bool)
@@ -178,14 +182,16 @@ class Approaches:
 
     def columns(self) -> list[Approaches]:
         """One Approaches per point of a batch, each writing into its row of these."""
-        points = []
-        for point in range(len(self.approachable)):
-            column = Approaches(0)
-            for name in ("approachable", "hybrid_hazard", "hybrid_alignment",
-                         "hybrid_touched", "champion_hazard"):
-                setattr(column, name, getattr(self, name)[point])
-            points.append(column)
-        return points
+        return [self._row(point) for point in range(len(self.approachable))]
+
+    def _row(self, point: int) -> Approaches:
+        row = object.__new__(Approaches)  # its arrays are views of ours, not new ones
+        for name in ("approachable", "hybrid_hazard", "hybrid_alignment", "hybrid_touched",
+                     "champion_hazard"):
+            setattr(row, name, getattr(self, name)[point])
+        row.anyone_open = bool(row.approachable.any())
+        row.any_hybrid = row.any_champion = False
+        return row
 
     def by_hybrid(self, chosen: np.ndarray, hazard: np.ndarray, alignment: float) -> None:
         self.hybrid_hazard[chosen] = hazard
@@ -197,10 +203,6 @@ class Approaches:
     def by_champions(self, hazard: np.ndarray) -> None:
         self.champion_hazard[:] = hazard
         self.any_champion = bool(hazard.any())
-
-    @property
-    def touched(self) -> np.ndarray:
-        return self.hybrid_touched | (self.champion_hazard > 0)
 
 
 def choose_among_neighbours(adjacency: sp.csr_matrix, rows: np.ndarray, eligible: np.ndarray,
@@ -231,7 +233,7 @@ def champion_approaches(model) -> None:
     """Champions who are enrolled or active approach non-enrolled neighbours."""
     champions = model.spec.on("champions")
     population = model.population
-    if champions is None:
+    if champions is None or not model.approaches.anyone_open:
         return
     state = population.state
     rows = np.flatnonzero(population.champion & ((state == ENROLLED) | (state == ACTIVE)))
@@ -283,6 +285,12 @@ def start_week(model, week: int) -> Week:
                 idea_openness=terms.sigma + (1.0 - terms.sigma) * (1.0 - alignment))
 
 
+#: The enrolment part of a week (`_decide_open`) works on the gathered entries of the
+#: clinicians open to enrolment when they are at most this share of all: late in a campaign
+#: few are, and gathering their entries costs less than passes over every clinician.
+GATHER_BELOW_SHARE = 0.25
+
+
 def decide_all(model, week: Week) -> None:
     """The vectorised engine: every clinician's decision at once, as arrays.
 
@@ -291,42 +299,113 @@ def decide_all(model, week: Week) -> None:
     picked by u / P; otherwise a mandate's backlash may disengage; any exposure makes the
     unaware aware. The enrolled and active erode or activate by the same u.
 
+    A week does work only where a state can change, in three parts by last week's state:
+    1. the open (unaware or aware): enrolment, backlash, awareness (`_decide_open`).
+       Skipped when nobody is open (in most weeks of a campaign that reaches everyone);
+       when few are open, computed on their gathered entries only — their rows of the
+       sparse product, their hazards — which are the same numbers, since every entry's
+       formula and every row's sum over its ties (in CSR order) are unchanged. A new
+       decision of the open goes there and reads its per-clinician inputs through `take`.
+    2. the committed (enrolled or active): erosion, activation and ideas, on whole arrays.
+    3. the disengaged: recovery; and everyone's fatigue.
+    The parts write disjoint entries of `week.new_state` (their states differ); the open
+    part runs first, as on gathered entries it writes them back whole (in a batch, also
+    the unchanged entries of points where that clinician is not open).
+
     For a batch, a channel or rule that some points skip is computed for all of them with
     zeros where skipped, which changes no decision and no number: a zero hazard multiplies
-    1 − P by exactly 1, and a zero erosion or recovery never beats a draw.
+    1 − P by exactly 1, and a zero erosion or recovery never beats a draw. The open
+    entries of a batch are the clinicians open in any of its points.
     """
+    terms, pop, u = model.terms, model.population, week.draws
+    state, new = week.previous, week.new_state
+    is_enrolled, is_active = state == ENROLLED, state == ACTIVE
+    committed = is_enrolled | is_active
+    columns = _open_columns(state <= AWARE)
+    if columns is not None:
+        _decide_open(model, week, columns, committed)
+
+    erosion_on = _any(terms.erosion_rate > 0)
+    erode = erosion_hazard(terms, pop.erosion_base, pop.fatigue, is_active) if erosion_on else 0.0
+    if terms.activation_on:  # the enrolled who erode are among these: overwritten below
+        new[is_enrolled & (u < erode + (1.0 - erode) * pop.activation)] = ACTIVE
+    if erosion_on:
+        new[committed & (u < erode)] = DISENGAGED
+    if terms.activation_on:
+        week.ideas = np.where(is_active, terms.ideas_rate * pop.ownership
+                              * _of_each_clinician(model, week.idea_openness), 0.0)
+    if _any(terms.recovery > 0):
+        new[(state == DISENGAGED) & (u < terms.recovery)] = AWARE
+    week.fatigue = next_fatigue(terms, pop.fatigue, model.push.tempo)
+
+
+def _of_each_clinician(model, per_department: np.ndarray) -> np.ndarray:
+    """per_department[..., department] for every clinician, kept while the departments'
+    values stay the same (those of ideas change only when hybrids leave)."""
+    kept = getattr(model, "_of_each_clinician", None)
+    if kept is None or not np.array_equal(kept[0], per_department):
+        kept = model._of_each_clinician = (per_department,
+                                           per_department[..., model.population.department])
+    return kept[1]
+
+
+def _open_columns(open_to_enrol: np.ndarray):
+    """The clinicians whose entries the open part works on: None if nobody is open,
+    slice(None) for everyone, else the indices of those open (in a batch: in any point)."""
+    anywhere = open_to_enrol if open_to_enrol.ndim == 1 else open_to_enrol.any(axis=0)
+    count = int(np.count_nonzero(anywhere))
+    if count == 0:
+        return None
+    if count > GATHER_BELOW_SHARE * len(anywhere):
+        return slice(None)
+    return np.flatnonzero(anywhere)
+
+
+def _decide_open(model, week: Week, columns, committed: np.ndarray) -> None:
+    """Part 1 of `decide_all`: the decisions of the clinicians open to enrolment, on the
+    entries `columns` (slice(None): every clinician's, as views)."""
     terms, pop, push, approaches = model.terms, model.population, model.push, model.approaches
-    state, u = week.previous, week.draws
-    receptive = 1.0 - pop.fatigue
+
+    def take(values: np.ndarray) -> np.ndarray:
+        """The entries `columns` of a per-clinician array (clinicians on the last axis)."""
+        return values[..., columns]
+
+    state, u = take(week.previous), take(week.draws)
+    receptive = 1.0 - take(pop.fatigue)
     hazards = [None] * len(CHANNELS)  # None: the channel reaches nobody this week
-    if _any(push.broadcast):
-        hazards[CHANNEL["broadcast"]] = push.broadcast * pop.resonance * receptive
-    if _any(push.event):
-        hazards[CHANNEL["event"]] = push.event * pop.resonance * receptive
+    if _any(push.broadcast) or _any(push.event):
+        resonance = take(pop.resonance)
+        if _any(push.broadcast):
+            hazards[CHANNEL["broadcast"]] = push.broadcast * resonance * receptive
+        if _any(push.event):
+            hazards[CHANNEL["event"]] = push.event * resonance * receptive
     if _any(push.mandate):
         hazards[CHANNEL["mandate"]] = push.mandate * receptive
     if approaches.any_hybrid:
-        hazards[CHANNEL["hybrid"]] = approaches.hybrid_hazard
+        hazards[CHANNEL["hybrid"]] = take(approaches.hybrid_hazard)
+    champion_hazard = take(approaches.champion_hazard)
     if approaches.any_champion:
-        hazards[CHANNEL["champion"]] = approaches.champion_hazard
+        hazards[CHANNEL["champion"]] = champion_hazard
     exposed_by_peers = enrolled_weight_of = enrolled_weight = False
-    is_enrolled, is_active = state == ENROLLED, state == ACTIVE
     if terms.peer_on:
-        enrolled_weight_of = model.peer_weight * (is_enrolled | is_active)
+        # the neighbours' values are everyone's; the sums only the open rows'
+        enrolled_weight_of = model.peer_weight * committed
         if not _any(terms.peer_cynicism):  # one product: count and enrolled weight coincide
-            count = enrolled_weight = _neighbour_sums(pop.adjacency, enrolled_weight_of)
+            count = enrolled_weight = _neighbour_sums(pop.adjacency, enrolled_weight_of, columns)
         else:
             count, enrolled_weight = _neighbour_sums(pop.adjacency, np.stack([
-                model.peer_weight * ((is_enrolled | is_active)
-                                     - terms.peer_cynicism * (state == DISENGAGED)),
-                enrolled_weight_of]))
+                model.peer_weight * (committed
+                                     - terms.peer_cynicism * (week.previous == DISENGAGED)),
+                enrolled_weight_of]), columns)
+        has_neighbours = take(model.has_neighbours)
         if model.weighted_degrees_positive:
-            share = count / model.weighted_degree
+            share = count / take(model.weighted_degree)
         else:
             with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.where(model.has_neighbours, count / model.weighted_degree, 0.0)
-        hazards[CHANNEL["peer"]] = peer_hazard(terms.peer_rule, share, count, pop.threshold,
-                                               terms.peer_q, model.has_neighbours)
+                share = np.where(has_neighbours, count / take(model.weighted_degree), 0.0)
+        hazards[CHANNEL["peer"]] = peer_hazard(terms.peer_rule, share, count,
+                                               take(pop.threshold), terms.peer_q,
+                                               has_neighbours)
         exposed_by_peers = enrolled_weight > 0
 
     # a channel that reaches nobody would multiply 1 − P by exactly 1: skip it
@@ -335,37 +414,28 @@ def decide_all(model, week: Week) -> None:
         probability = np.zeros(state.shape)
     open_to_enrol = state <= AWARE
     enrols = open_to_enrol & (u < probability)
-    at = np.nonzero(enrols)  # this week's enrolments: (rows,) or, in a batch, (points, rows)
-    if len(at[0]):
-        _record_enrolments(model, week, hazards, at, _entries(u, at, state.shape) / probability[at],
+    local = np.nonzero(enrols)  # entries of the gathered arrays: (rows,) or (points, rows)
+    if len(local[0]):
+        at = local if isinstance(columns, slice) else local[:-1] + (columns[local[-1]],)
+        _record_enrolments(model, week, hazards, (local, state.shape), at,
+                           _entries(u, local, state.shape) / probability[local],
                            enrolled_weight_of, enrolled_weight)
 
-    new = week.new_state
+    new = take(week.new_state)  # a view when columns is everyone, else written back below
     new[enrols] = ENROLLED
     stays_open = open_to_enrol & ~enrols  # here u >= P
     if _any(push.mandate):
-        backlash = push.mandate * terms.backlash * (1.0 - pop.trust)
+        backlash = push.mandate * terms.backlash * (1.0 - take(pop.trust))
         backlashes = stays_open & (u - probability < (1.0 - probability) * backlash)
         new[backlashes] = DISENGAGED
         stays_open &= ~backlashes
     unaware = stays_open & (state == UNAWARE)
     if not _all(week.campaign_exposure):
-        unaware &= week.campaign_exposure | approaches.touched | exposed_by_peers
+        unaware &= (week.campaign_exposure | take(approaches.hybrid_touched)
+                    | (champion_hazard > 0) | exposed_by_peers)
     new[unaware] = AWARE
-
-    erode = 0.0
-    if _any(terms.erosion_rate > 0):
-        erode = erosion_hazard(terms, pop.erosion_base, pop.fatigue, is_active)
-        erodes = (is_enrolled | is_active) & (u < erode)
-        new[erodes] = DISENGAGED
-        is_enrolled &= ~erodes
-    if terms.activation_on:
-        new[is_enrolled & (u < erode + (1.0 - erode) * pop.activation)] = ACTIVE
-        week.ideas = np.where(is_active, terms.ideas_rate * pop.ownership
-                              * week.idea_openness[..., pop.department], 0.0)
-    if _any(terms.recovery > 0):
-        new[(state == DISENGAGED) & (u < terms.recovery)] = AWARE
-    week.fatigue = next_fatigue(terms, pop.fatigue, push.tempo)
+    if not isinstance(columns, slice):
+        week.new_state[..., columns] = new
 
 
 def _any(values) -> bool:
@@ -382,45 +452,60 @@ def _entries(values: np.ndarray, at: tuple, shape: tuple) -> np.ndarray:
     return values[at] if values.shape == shape else np.broadcast_to(values, shape)[at]
 
 
-def _neighbour_sums(adjacency: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
-    """Σ over each clinician's ties of `values` (clinicians on the last axis; leading axes
-    for points and quantities): one sparse product whatever the shape, each row of
-    values summed over the ties in the same (CSR) order as a single vector."""
+#: Up to this many ties, the sums of some rows are taken from the whole sparse product:
+#: slicing rows out of a scipy matrix costs ~40 µs of fixed overhead, more than the whole
+#: product of a small hospital (~15 µs at 1,000 clinicians and 20,000 ties).
+WHOLE_PRODUCT_UP_TO_TIES = 50_000
+
+
+def _neighbour_sums(adjacency: sp.csr_matrix, values: np.ndarray, rows=slice(None)) -> np.ndarray:
+    """Σ over the ties of each clinician of `rows` (all, or an index array) of `values`
+    (clinicians on the last axis; leading axes for points and quantities): one sparse
+    product whatever the shape, each row summed over its ties in the same (CSR) order, so
+    a row's sum is the same number whichever rows are asked for."""
+    if not isinstance(rows, slice) and adjacency.nnz > WHOLE_PRODUCT_UP_TO_TIES:
+        return _product(adjacency[rows], values)
+    sums = _product(adjacency, values)
+    return sums if isinstance(rows, slice) else sums[..., rows]
+
+
+def _product(adjacency: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
+    """adjacency @ values along the clinicians' (last) axis, as one sparse product."""
     if values.ndim == 1:
         return adjacency @ values
-    rows = values.reshape(-1, values.shape[-1])
-    return (adjacency @ rows.T).T.reshape(values.shape)
+    flat = values.reshape(-1, values.shape[-1])
+    return (adjacency @ flat.T).T.reshape(values.shape[:-1] + (adjacency.shape[0],))
 
 
-def _record_enrolments(model, week: Week, hazards: list, at: tuple, pick: np.ndarray,
-                       enrolled_weight_of, enrolled_weight) -> None:
-    """Channel, ownership and fidelity of this week's enrolments (entries `at`: their rows,
-    and in a batch their points)."""
-    pop, approaches, shape = model.population, model.approaches, week.previous.shape
+def _record_enrolments(model, week: Week, hazards: list, gathered: tuple, at: tuple,
+                       pick: np.ndarray, enrolled_weight_of, enrolled_weight) -> None:
+    """Channel, ownership and fidelity of this week's enrolments. `gathered` = (local,
+    shape): their entries in the open part's arrays of that shape (the hazards and
+    `enrolled_weight`); `at`: their entries in whole arrays (their rows, and in a batch
+    their points)."""
+    pop, approaches = model.population, model.approaches
+    local, shape = gathered
     rows, points = at[-1], (at[0] if len(at) > 1 else None)
     terms = model.terms.at(points)  # the terms of each enrolment's point
-    hazards = [None if h is None else _entries(h, at, shape) for h in hazards]
+    hazards = [None if h is None else _entries(h, local, shape) for h in hazards]
     channel = pick_channel([0.0 if h is None else h for h in hazards], pick)
-    _count_needed(week, hazards, _entries(week.draws, at, shape), points)
+    _count_needed(week, hazards, _entries(week.draws, at, week.previous.shape), points)
     alignment = approaches.hybrid_alignment[at]
     neighbour_fidelity = np.full(len(rows), 1.0 - terms.sigma)
     if terms.peer_on:
         # the enrolled neighbours' mean fidelity, only for those who enrol this week through
         # a colleague (row by row in CSR order, as the reference engine sums it)
         learns = np.flatnonzero((channel == CHANNEL["peer"]) | (channel == CHANNEL["champion"]))
-        learns = learns[enrolled_weight[tuple(a[learns] for a in at)] > 0]
+        learns = learns[enrolled_weight[tuple(a[learns] for a in local)] > 0]
         if len(learns):
-            learners = tuple(a[learns] for a in at)
-            weighted_fidelity = enrolled_weight_of * pop.fidelity
-            if points is None:
-                fidelity_sum = pop.adjacency[rows[learns]] @ weighted_fidelity
-            else:  # each point's learners from that point's row, as its own run sums them
-                fidelity_sum = np.empty(len(learns))
-                for point in np.unique(points[learns]):
-                    of_point = points[learns] == point
-                    fidelity_sum[of_point] = (pop.adjacency[rows[learns][of_point]]
-                                              @ weighted_fidelity[point])
-            neighbour_fidelity[learns] = fidelity_sum / enrolled_weight[learners]
+            # the learners' rows summed once for every point (a row's sum is the same number
+            # alone or among others); each learner reads its own point's sum
+            learner_rows, row_of = np.unique(rows[learns], return_inverse=True)
+            sums = _neighbour_sums(pop.adjacency, enrolled_weight_of * pop.fidelity, learner_rows)
+            fidelity_sum = (sums[row_of] if points is None
+                            else sums[points[learns], row_of])
+            neighbour_fidelity[learns] = (fidelity_sum
+                                          / enrolled_weight[tuple(a[learns] for a in local)])
     week.enrolled_at, week.channel = at, channel
     week.ownership = enrolment_ownership(terms, channel, alignment)
     week.fidelity = enrolment_fidelity(terms, channel, alignment, neighbour_fidelity)

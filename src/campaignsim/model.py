@@ -64,6 +64,7 @@ class CampaignModel(mesa.Model):
         self._department_alignment = None
         self._hybrids = self._managers = None
         self._shock = None
+        self._owed_shuffles = []  # hybrids' shuffles not drawn yet (see _hybrids_step)
         self.push = Push()
         self.ideas = 0.0
         # Separate streams, all derived from the seed, so that scenarios compared with the
@@ -154,7 +155,9 @@ class CampaignModel(mesa.Model):
                 clinician_graph, k=sample if sample < len(population) else None,
                 seed=int(self.rng.integers(2**31)))
             score = np.array([centrality[i] for i in range(len(population))])
-        order = np.lexsort((tiebreak, -score))
+        # all scores equal (random): the stable sort of the tie-breaks alone is the same order
+        order = (np.argsort(tiebreak, kind="stable") if rule == "random"
+                 else np.lexsort((tiebreak, -score)))
         return order[~exclude[order]]
 
     def _choose_champions(self) -> None:
@@ -279,8 +282,24 @@ class CampaignModel(mesa.Model):
         self.approaches = approaches
         hybrids = self.agents_by_type.get(HybridLeader)
         if hybrids is not None:
-            hybrids.shuffle_do("step")
+            self._hybrids_step(hybrids, approaches.anyone_open)
         champion_approaches(self)
+
+    def _hybrids_step(self, hybrids, anyone_open: bool) -> None:
+        """The hybrids' steps, in a random order (Mesa's `shuffle_do`) when anyone may be
+        approached. When nobody may, a step only moves the hybrid's own credibility and the
+        order changes nothing: they step in turn and the shuffle is owed — its random
+        numbers are drawn from the same generator, for as many hybrids, just before the
+        next shuffle — so every later week's order is the one it would have been."""
+        if not anyone_open:
+            self._owed_shuffles.append(len(hybrids))
+            for hybrid in self.hybrids:  # those who campaign (the others' step does nothing)
+                hybrid.step()
+            return
+        for count in self._owed_shuffles:  # a shuffle draws by the list's length only
+            hybrids.random.shuffle([None] * count)
+        self._owed_shuffles.clear()
+        hybrids.shuffle_do("step")
 
     def observe(self, week: int) -> None:
         """Record the week (and collect it, if collecting); stop after the last week."""

@@ -11,8 +11,11 @@ enrolled now) and ideas.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from .agents import ACTIVE, DISENGAGED, ENROLLED, UNAWARE
 from .scenario import CHANNELS, STATES
@@ -21,7 +24,14 @@ N_STATES = len(STATES)
 
 
 class Records:
-    """Per-week counts of a model run, preallocated for weeks 0 … scenario.weeks."""
+    """Per-week counts of a model run, preallocated for weeks 0 … scenario.weeks.
+
+    A week's clinicians are counted once, jointly by (role, profession, department,
+    state); every recorded breakdown (by state, and by state within each role, profession
+    and department) is a margin of that joint count, and one sparse product of a fixed 0/1
+    matrix gives them all: `margins` holds them side by side, one row per week, and
+    `state_counts` and `group_counts` are views of its columns.
+    """
 
     def __init__(self, model):
         population = model.population
@@ -35,9 +45,15 @@ class Records:
         self.joint_size = int(np.prod(self.joint_shape)) * N_STATES
         codes = [codes for codes, _ in self.groupings.values()]
         self.joint_code = (np.ravel_multi_index(codes, self.joint_shape) * N_STATES).astype(np.int64)
-        self.state_counts = np.zeros((rows, N_STATES), dtype=np.int64)
-        self.group_counts = {name: np.zeros((rows, len(labels), N_STATES), dtype=np.int64)
-                             for name, (_, labels) in self.groupings.items()}
+        self.margin_matrix = _margin_matrix(self.joint_shape)
+        offset = self.margin_matrix.shape[0]
+        self.margins = np.zeros((rows, offset), dtype=np.int64)
+        self.state_counts = self.margins[:, :N_STATES]
+        self.group_counts, start = {}, N_STATES
+        for name, size in zip(self.groupings, self.joint_shape):
+            block = self.margins[:, start:start + size * N_STATES]
+            self.group_counts[name] = block.reshape(rows, size, N_STATES)
+            start += size * N_STATES
         self.channel_counts = np.zeros((rows, len(CHANNELS)), dtype=np.int64)
         self.needed_counts = np.zeros((rows, len(CHANNELS)), dtype=np.int64)
         self.ideas = np.zeros(rows)
@@ -46,14 +62,8 @@ class Records:
         self.last_week = 0
 
     def record(self, model, week: int) -> None:
-        state = model.population.state
-        # one count over (role, profession, department, state); the groupings are its margins
-        joint = np.bincount(self.joint_code + state, minlength=self.joint_size)
-        joint = joint.reshape(*self.joint_shape, N_STATES)
-        self.state_counts[week] = joint.sum(axis=(0, 1, 2))
-        for axis, name in enumerate(self.groupings):
-            others = tuple(a for a in range(3) if a != axis)
-            self.group_counts[name][week] = joint.sum(axis=others)
+        joint = np.bincount(self.joint_code + model.population.state, minlength=self.joint_size)
+        self.margins[week] = self.margin_matrix @ joint
         self.channel_counts[week] = model.population.enrolments
         self.needed_counts[week] = model.population.needed
         self.ideas[week] = model.ideas
@@ -86,6 +96,24 @@ class Records:
         columns["hybrids"] = self.hybrids[weeks]
         columns["hybrid_credibility"] = self.credibility[weeks]
         return pd.DataFrame(columns)
+
+
+@functools.lru_cache(maxsize=16)
+def _margin_matrix(joint_shape: tuple) -> sp.csr_matrix:
+    """The 0/1 matrix that sums a joint count over (groupings…, state) into its margins:
+    by state, then by (group, state) of each grouping in turn (cached: the runs of one
+    hospital share it)."""
+    joint_size = int(np.prod(joint_shape)) * N_STATES
+    cells = np.unravel_index(np.arange(joint_size), joint_shape + (N_STATES,))
+    state_of_cell = cells[-1]
+    margin_of_cell, offset = [state_of_cell], N_STATES
+    for axis, size in enumerate(joint_shape):
+        margin_of_cell.append(offset + cells[axis] * N_STATES + state_of_cell)
+        offset += size * N_STATES
+    margin_rows = np.concatenate(margin_of_cell)
+    return sp.csr_matrix((np.ones(len(margin_rows), dtype=np.int64),
+                          (margin_rows, np.tile(np.arange(joint_size), len(margin_of_cell)))),
+                         shape=(offset, joint_size))
 
 
 def natural_key(label) -> tuple:

@@ -1,0 +1,185 @@
+"""The week's shortcuts change no number: work skipped or narrowed gives the numbers of the
+work done in full.
+
+The shortcuts (docs/performance.md): the enrolment part of a week computed on the gathered
+entries of the clinicians still open when few are (`dynamics.GATHER_BELOW_SHARE`) and
+skipped when none are; some rows' neighbour sums taken from the whole sparse product on
+small graphs (`dynamics.WHOLE_PRODUCT_UP_TO_TIES`); the hybrids' shuffle owed, not drawn,
+in weeks when nobody can be approached; the recorded breakdowns as margins of one joint
+count. Each test forces a shortcut on everywhere and off everywhere and compares every
+outcome and array, and checks that the shortcut was taken, so the comparison is not
+vacuous; shortcuts written wrong on purpose fail it (the `wrong` tests).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from campaignsim import dynamics
+from campaignsim.batch import run_together
+from campaignsim.model import CampaignModel
+from campaignsim.runner import lean_model, run_lean
+from campaignsim.scenario import validate_scenario
+from campaignsim.world import StaffWorld
+from test_batch import assert_same_result
+
+STAFF = {"departments": 3, "clinicians_per_department": 40, "hybrids_per_department": 2,
+         "managers": 2, "within_department_density": 0.25, "between_department_density": 0.02,
+         "champions": 5}
+#: Everyone is reached within a few weeks, then a few of the disengaged recover now and
+#: then: weeks with nobody open, weeks with a few open (gathered), and hybrids of unlike
+#: alignment who must choose (capacity 1, the aware first) among those who reopen, so that
+#: their order matters.
+REOPENING = {
+    "weeks": 40, "staff": STAFF, "seeding": {"count": 4, "rule": "random"},
+    "broadcast": {"intensity": 0.1}, "events": {"weeks": [1], "reach": 0.4},
+    "hybrids": {"capacity": 1, "approach": "aware_first", "leave_week": 20, "leave_share": 0.5,
+                "alignment": {"distribution": "uniform", "low": 0, "high": 1}},
+    "champions": {"rule": "degree", "weight": 2.0, "capacity": 2, "persuasion": 0.3},
+    "peer": {"rule": "threshold", "threshold": {"distribution": "normal", "mean": 0.2,
+                                                "sd": 0.1}},
+    "activation": {"rate": 0.2}, "erosion": {"rate": 0.08, "recovery": 0.01},
+    "fatigue": {"load": 0.5, "recovery": 0.2},
+}
+VARIANTS = {
+    "threshold": {},
+    "cascade with cynicism": {"peer": {"rule": "cascade", "q": 0.1, "cynicism": 0.5}},
+    "mandate": {"mandate": {"pressure": 0.05, "backlash": 0.5, "start_week": 5}},
+}
+
+
+def _scenario(change: dict):
+    tables = dict(REOPENING)
+    for name, table in change.items():
+        tables[name] = {**tables.get(name, {}), **table}
+    return validate_scenario(tables)
+
+
+def _runs(scenario, seeds=(1, 2, 3)):
+    return [run_lean(scenario, seed) for seed in seeds]
+
+
+def _open_parts(monkeypatch) -> dict:
+    """Count the weeks whose enrolment part was skipped, on whole arrays, or gathered."""
+    taken = {"skipped": 0, "whole": 0, "gathered": 0}
+    columns_of = dynamics._open_columns
+
+    def counting(open_to_enrol):
+        columns = columns_of(open_to_enrol)
+        kind = ("skipped" if columns is None
+                else "whole" if isinstance(columns, slice) else "gathered")
+        taken[kind] += 1
+        return columns
+    monkeypatch.setattr(dynamics, "_open_columns", counting)
+    return taken
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_gathered_entries_give_the_numbers_of_whole_arrays(monkeypatch, variant):
+    scenario = _scenario(VARIANTS[variant])
+    taken = _open_parts(monkeypatch)
+    monkeypatch.setattr(dynamics, "GATHER_BELOW_SHARE", 0.0)          # never gathered
+    monkeypatch.setattr(dynamics, "WHOLE_PRODUCT_UP_TO_TIES", 10**12)
+    whole = _runs(scenario)
+    assert taken["gathered"] == 0 and taken["whole"] > 0
+    monkeypatch.setattr(dynamics, "GATHER_BELOW_SHARE", 1.0)          # gathered whenever open
+    monkeypatch.setattr(dynamics, "WHOLE_PRODUCT_UP_TO_TIES", 0)      # rows sliced out
+    gathered = _runs(scenario)
+    assert taken["gathered"] > 10 and taken["skipped"] > 10  # both shortcuts were taken
+    for mine, reference in zip(gathered, whole):
+        assert_same_result(mine, reference)
+
+
+def test_gathered_entries_of_a_batch_give_the_numbers_of_whole_arrays(monkeypatch):
+    """In a batch the gathered entries are the clinicians open in any point."""
+    world = StaffWorld.build(_scenario({}).staff, 4)
+
+    def batched():
+        return run_together([lean_model(_scenario(change), 4, world=world)
+                             for change in ({}, {"hybrids": {"capacity": 3}},
+                                            {"erosion": {"recovery": 0.03}})])
+    taken = _open_parts(monkeypatch)
+    monkeypatch.setattr(dynamics, "GATHER_BELOW_SHARE", 0.0)
+    whole = batched()
+    monkeypatch.setattr(dynamics, "GATHER_BELOW_SHARE", 1.0)
+    monkeypatch.setattr(dynamics, "WHOLE_PRODUCT_UP_TO_TIES", 0)
+    gathered = batched()
+    assert taken["gathered"] > 10
+    for mine, reference in zip(gathered, whole):
+        assert_same_result(mine, reference)
+
+
+def test_a_wrong_gather_is_caught(monkeypatch):
+    """Gathering the wrong clinicians (each open one's neighbour in index order) must
+    change the numbers, so the comparison above can fail."""
+    scenario = _scenario({})
+    reference = _runs(scenario)
+    columns_of = dynamics._open_columns
+
+    def shifted(open_to_enrol):
+        columns = columns_of(open_to_enrol)
+        if columns is None or isinstance(columns, slice):
+            return columns
+        return np.unique((columns + 1) % open_to_enrol.shape[-1])
+    monkeypatch.setattr(dynamics, "GATHER_BELOW_SHARE", 1.0)
+    monkeypatch.setattr(dynamics, "_open_columns", shifted)
+    wrong = _runs(scenario)
+    assert any(w.summary != r.summary for w, r in zip(wrong, reference))
+
+
+def _shuffling_every_week(model, hybrids, anyone_open):
+    hybrids.shuffle_do("step")  # the order drawn every week, as before the shortcut
+
+
+def test_owed_shuffles_give_the_order_of_shuffling_every_week(monkeypatch):
+    scenario = _scenario({})
+    paid = []
+    owed_step = CampaignModel._hybrids_step
+
+    def counting(model, hybrids, anyone_open):
+        if anyone_open and model._owed_shuffles:
+            paid.append(len(model._owed_shuffles))
+        owed_step(model, hybrids, anyone_open)
+    monkeypatch.setattr(CampaignModel, "_hybrids_step", counting)
+    owed = _runs(scenario, seeds=range(1, 7))
+    assert len(paid) > 3 and max(paid) > 1  # weeks when owed shuffles were drawn
+    monkeypatch.setattr(CampaignModel, "_hybrids_step", _shuffling_every_week)
+    for mine, reference in zip(owed, _runs(scenario, seeds=range(1, 7))):
+        assert_same_result(mine, reference)
+
+
+def test_a_forgotten_shuffle_is_caught(monkeypatch):
+    """Skipping the closed weeks' shuffles without drawing them later changes the order
+    of the hybrids' choices, and so the numbers."""
+    scenario = _scenario({})
+    reference = _runs(scenario, seeds=range(1, 7))
+
+    def forgetting(model, hybrids, anyone_open):
+        if anyone_open:
+            hybrids.shuffle_do("step")
+        else:
+            hybrids.do("step")
+    monkeypatch.setattr(CampaignModel, "_hybrids_step", forgetting)
+    wrong = _runs(scenario, seeds=range(1, 7))
+    assert any(w.summary != r.summary for w, r in zip(wrong, reference))
+
+
+def test_recorded_breakdowns_are_the_counts_of_each_week():
+    """Every week's counts by state, and by state within role, profession and department,
+    counted directly from the clinicians' arrays."""
+    model = CampaignModel(_scenario({}), seed=2, clinician_agents=False, collect=False)
+    population, records = model.population, model.records
+    groups = {"role": population.champion.astype(int), "profession": population.profession,
+              "department": population.department}
+    while True:
+        week, state = model.steps, population.state
+        assert records.state_counts[week].tolist() == np.bincount(state, minlength=5).tolist()
+        for name, codes in groups.items():
+            direct = np.zeros((records.group_counts[name].shape[1], 5), dtype=int)
+            np.add.at(direct, (codes, state), 1)
+            assert np.array_equal(records.group_counts[name][week], direct), (name, week)
+        if not model.running:
+            break
+        model.step()
+    assert model.steps == 40 and records.state_counts[40, 0] < 120  # the run moved
