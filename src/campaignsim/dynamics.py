@@ -23,9 +23,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .agents import ACTIVE, AWARE, DISENGAGED, ENROLLED, UNAWARE
-from .rules import (CHANNEL, Terms, commitment, enrol_probability, enrolment_fidelity,
-                    enrolment_ownership, erosion_hazard, needed_counts, next_fatigue,
-                    peer_hazard, pick_channel)
+from .rules import (CHANNEL, Terms, awareness_probability, becomes_aware, commitment,
+                    enrol_probability, enrolment_fidelity, enrolment_ownership, erosion_hazard,
+                    needed_counts, next_fatigue, peer_hazard, pick_channel)
 from .scenario import CHANNELS, Scenario
 
 
@@ -288,8 +288,10 @@ def decide_all(model, week: Week) -> None:
 
     Order: peer influence from last week's states (one sparse product) → the channel
     hazards → with the one draw u: enrol if u < P(enrol) = 1 − Π(1 − h_c), the channel
-    picked by u / P; otherwise a mandate's backlash may disengage; any exposure makes the
-    unaware aware. The enrolled and active erode or activate by the same u.
+    picked by u / P; otherwise a mandate's backlash may disengage; otherwise the unaware
+    become aware: with `[awareness]`, with probability A from the rest of u (the channels
+    that reach them, rules.awareness_probability), and only the aware may enrol unless
+    `unaware_enrol`; without it, any exposure makes them aware. The enrolled and active erode or activate by the same u.
 
     For a batch, a channel or rule that some points skip is computed for all of them with
     zeros where skipped, which changes no decision and no number: a zero hazard multiplies
@@ -334,6 +336,9 @@ def decide_all(model, week: Week) -> None:
     if np.ndim(probability) == 0:  # no channel reaches anyone this week
         probability = np.zeros(state.shape)
     open_to_enrol = state <= AWARE
+    if not terms.unaware_enrol:  # awareness first: the unaware cannot enrol this week
+        open_to_enrol = state == AWARE
+        probability = np.where(open_to_enrol, probability, 0.0)
     enrols = open_to_enrol & (u < probability)
     at = np.nonzero(enrols)  # this week's enrolments: (rows,) or, in a batch, (points, rows)
     if len(at[0]):
@@ -342,14 +347,19 @@ def decide_all(model, week: Week) -> None:
 
     new = week.new_state
     new[enrols] = ENROLLED
-    stays_open = open_to_enrol & ~enrols  # here u >= P
+    stays_open = (state <= AWARE) & ~enrols  # here u >= P
+    backlash = 0.0
     if _any(push.mandate):
         backlash = push.mandate * terms.backlash * (1.0 - pop.trust)
         backlashes = stays_open & (u - probability < (1.0 - probability) * backlash)
         new[backlashes] = DISENGAGED
         stays_open &= ~backlashes
     unaware = stays_open & (state == UNAWARE)
-    if not _all(week.campaign_exposure):
+    if terms.awareness_on:
+        unaware &= becomes_aware(u, probability, backlash, awareness_probability(
+            terms, push.broadcast > 0, push.event > 0, push.mandate > 0, approaches.touched,
+            enrolled_weight))
+    elif not _all(week.campaign_exposure):
         unaware &= week.campaign_exposure | approaches.touched | exposed_by_peers
     new[unaware] = AWARE
 
