@@ -291,7 +291,8 @@ def decide_all(model, week: Week) -> None:
     picked by u / P; otherwise a mandate's backlash may disengage; otherwise the unaware
     become aware: with `[awareness]`, with probability A from the rest of u (the channels
     that reach them, rules.awareness_probability), and only the aware may enrol unless
-    `unaware_enrol`; without it, any exposure makes them aware. The enrolled and active erode or activate by the same u.
+    `unaware_enrol`; without it, any exposure makes them aware. The enrolled and active
+    erode or activate by the same u.
 
     For a batch, a channel or rule that some points skip is computed for all of them with
     zeros where skipped, which changes no decision and no number: a zero hazard multiplies
