@@ -58,6 +58,9 @@ GRID = [
     {"peer": {"rule": "cascade", "q": 0.05}, "mandate": {"pressure": 0.2}},
     {"events": {"weeks": [2, 6], "reach": 0.3}, "erosion": {"rate": 0.0}},
     {"shock": {"week": 5, "size": 0.4}, "broadcast": {"intensity": 0.12}},
+    {"awareness": {"broadcast": 0.2, "neighbour": 0.1}},
+    {"awareness": {"broadcast": 0.05, "approach": 0.5, "neighbour": 0.3},
+     "mandate": {"start_week": 3, "pressure": 0.1, "backlash": 0.8}},
 ]
 
 
@@ -105,8 +108,9 @@ def test_batched_points_equal_their_separate_runs(monkeypatch, seed):
     scenarios = [_point(change) for change in GRID]
     world = StaffWorld.build(scenarios[0].staff, seed)
     results = batching.run_together([lean_model(s, seed, world) for s in scenarios])
-    # points that share the peer rule step together; the cascade points form their own batch
-    assert sorted(len(b.models) for b in batches) == [2, 10]
+    # points that share the peer rule and awareness step together; the cascade points and
+    # the [awareness] points form their own batches
+    assert sorted(len(b.models) for b in batches) == [2, 2, 10]
     for scenario, result in zip(scenarios, results):
         assert_same_result(result, campaignsim.run(scenario, seed=seed))
     # the grid is not degenerate: nearly all its points end differently

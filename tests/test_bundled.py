@@ -114,3 +114,30 @@ def test_wheel_carries_every_scenario_file(tmp_path):
     (wheel,) = (tmp_path / "dist").glob("*.whl")
     inside = {n for n in zipfile.ZipFile(wheel).namelist() if n.endswith(".toml")}
     assert inside == {f"campaignsim/scenarios/{name}.toml" for name in SCENARIO_FILES}
+
+
+def test_baseline_takes_the_medians_of_the_shipped_posterior():
+    """scenarios/baseline.toml is the shipped accepted set's weighted medians (3
+    significant figures; whole numbers rounded; a choice its most probable value), so
+    the baseline and baseline_posterior.parquet cannot drift apart unnoticed."""
+    import pandas as pd
+
+    from campaignsim.fit.outputs import weighted_quantile
+    from campaignsim.scenario import load_scenario, read_scenario_data
+
+    posterior = pd.read_parquet(ROOT / "scenarios" / "calibration" / "baseline_posterior.parquet")
+    weights = posterior.pop("weight").to_numpy()
+    assert weights.sum() == pytest.approx(1.0) and len(posterior) == 100
+    baseline = read_scenario_data(ROOT / "scenarios" / "baseline.toml")
+    load_scenario(ROOT / "scenarios" / "baseline.toml")  # and it is a valid scenario
+    for path, column in posterior.items():
+        value = baseline
+        for key in path.split("."):
+            value = value[key]
+        if column.dtype == bool:
+            expected = bool(weights[column.to_numpy()].sum() > 0.5)
+        else:
+            expected = weighted_quantile(column.to_numpy(dtype=float), weights, 0.5)
+            expected = (int(round(expected)) if column.dtype.kind == "i"
+                        else float(f"{expected:.3g}"))
+        assert value == expected, path

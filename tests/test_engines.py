@@ -52,6 +52,9 @@ MECHANISMS = {
     "erosion": {"rate": 0.1, "recovery": 0.1},
     "shock": {"week": 4, "size": 0.4},
 }
+#: awareness as a process, kept out of MECHANISMS so that the mutants below run on the
+#: run they were chosen for; it has its own tests
+AWARENESS = {"broadcast": 0.1, "event": 0.4, "mandate": 0.5, "approach": 0.7, "neighbour": 0.2}
 ARRAYS = ("state", "ownership", "fidelity", "channel", "enrolled_week", "fatigue",
           "erosion_base", "activation", "enrolments", "needed")
 
@@ -81,10 +84,10 @@ def assert_same_runs(spec, seed: int):
     return fast
 
 
-@pytest.mark.parametrize("mechanism", sorted(MECHANISMS))
+@pytest.mark.parametrize("mechanism", sorted([*MECHANISMS, "awareness"]))
 def test_each_mechanism_alone(mechanism):
-    tables = {mechanism: MECHANISMS[mechanism]}
-    if mechanism in ("activation", "erosion", "fatigue", "codesign", "shock"):
+    tables = {mechanism: {**MECHANISMS, "awareness": AWARENESS}[mechanism]}
+    if mechanism in ("activation", "erosion", "fatigue", "codesign", "shock", "awareness"):
         tables["broadcast"] = MECHANISMS["broadcast"]  # something to act on
     assert_same_run(tables)
 
@@ -98,6 +101,17 @@ def test_every_mechanism_together(rule):
     used = [c for c, v in summary["hazard_share_enrolments"].items() if v]
     assert len(used) >= 5
     assert summary["disengaged_share"] > 0 and summary["active_share"] > 0
+
+
+@pytest.mark.parametrize("rule", ["threshold", "cascade", "bass"])
+@pytest.mark.parametrize("unaware_enrol", [False, True])
+def test_awareness_as_a_process_under_every_peer_rule(rule, unaware_enrol):
+    """[awareness] with and without enrolment of the unaware, each peer rule: identical,
+    and awareness really is gradual (some clinicians still unaware after week 1)."""
+    tables = dict(MECHANISMS, peer={**MECHANISMS["peer"], "rule": rule, "q": 0.15},
+                  awareness={**AWARENESS, "unaware_enrol": unaware_enrol})
+    result = assert_same_run(tables, seed=5)
+    assert result.timeseries["unaware"].iloc[1] > 0
 
 
 def test_reference_engine_steps_every_clinician_agent(monkeypatch):
@@ -173,3 +187,19 @@ def test_a_wrong_rule_breaks_the_equivalence(monkeypatch, mistake):
     monkeypatch.setattr(target, name, wrong)
     with pytest.raises(AssertionError):
         assert_same_run(MECHANISMS, seed=11)
+
+
+def _awareness_ignores_backlash(draw, probability, backlash, awareness):
+    return rules.becomes_aware(draw, probability, 0.0, awareness)
+
+
+def _awareness_without_neighbours(terms, broadcast, event, mandate, approached, neighbours):
+    return rules.awareness_probability(terms, broadcast, event, mandate, approached, 0.0)
+
+
+@pytest.mark.parametrize("name, wrong", [("becomes_aware", _awareness_ignores_backlash),
+                                         ("awareness_probability", _awareness_without_neighbours)])
+def test_a_wrong_awareness_rule_breaks_the_equivalence(monkeypatch, name, wrong):
+    monkeypatch.setattr(dynamics, name, wrong)
+    with pytest.raises(AssertionError):
+        assert_same_run({**MECHANISMS, "awareness": AWARENESS}, seed=11)

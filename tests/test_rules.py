@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from campaignsim.rules import (CHANNEL, Terms, commitment, enrol_probability,
+from campaignsim.rules import (CHANNEL, Terms, awareness_probability, becomes_aware,
+                               commitment, enrol_probability,
                                enrolment_fidelity, enrolment_ownership, erosion_hazard,
                                next_fatigue, peer_hazard, pick_channel, resonance)
 from campaignsim.scenario import CHANNELS, validate_scenario
@@ -22,7 +23,9 @@ NEUTRAL = dict(sigma=0.0, codesign_boost=0.0, channel_ownership=np.zeros(len(CHA
                hybrid_base=0.0, hybrid_mediation=0.0, peer_on=False, erosion_rate=0.0,
                erosion_active_factor=1.0, recovery=0.0, activation_rate=0.0, ideas_rate=0.0,
                activation_on=False, fatigue_on=False, fatigue_load=0.0, fatigue_recovery=0.0,
-               backlash=0.0, peer_rule=None, peer_q=0.0, peer_cynicism=0.0)
+               backlash=0.0, peer_rule=None, peer_q=0.0, peer_cynicism=0.0,
+               awareness_on=False, unaware_enrol=True, aware_broadcast=0.0, aware_event=0.0,
+               aware_mandate=0.0, aware_approach=0.0, aware_neighbour=0.0)
 
 
 def terms(**changes) -> Terms:
@@ -275,3 +278,36 @@ class TestTermsOfScenario:
         t = Terms.of(validate_scenario({}))
         for name, neutral in NEUTRAL.items():
             assert np.array_equal(getattr(t, name), neutral), name
+
+
+class TestAwareness:
+    """§7.10 with `[awareness]`: A = 1 − Π_c (1 − a_c) over the channels reaching the
+    clinician, and aware iff u − P − (1 − P)·b < (1 − P)(1 − b)·A."""
+
+    AWARE = dict(awareness_on=True, unaware_enrol=False, aware_broadcast=0.2, aware_event=0.5,
+                 aware_mandate=0.4, aware_approach=0.9, aware_neighbour=0.1)
+
+    def test_only_the_channels_that_reach(self):
+        t = terms(**self.AWARE)
+        # by hand: broadcast and event: 1 − 0.8·0.5 = 0.6; mandate alone: 0.4;
+        # approached, no push: 0.9; nothing reaches: 0
+        assert float(awareness_probability(t, True, True, False, False, 0.0)) == approx(0.6)
+        assert float(awareness_probability(t, False, False, True, False, 0.0)) == approx(0.4)
+        assert float(awareness_probability(t, False, False, False, True, 0.0)) == approx(0.9)
+        assert float(awareness_probability(t, False, False, False, False, 0.0)) == 0.0
+
+    def test_neighbours_each_a_chance(self):
+        t = terms(**self.AWARE)
+        # by hand: K = 3 enrolled neighbours: 1 − 0.9³ = 0.271; with the broadcast too:
+        # 1 − 0.8·0.729 = 0.4168; a champion of weight 2.5 counts 2.5 times
+        got = awareness_probability(t, False, False, False, np.array([False, False, False]),
+                                    np.array([3.0, 0.0, 2.5]))
+        assert got.tolist() == approx([0.271, 0.0, 1 - 0.9 ** 2.5])
+        assert float(awareness_probability(t, True, False, False, False, 3.0)) == approx(0.4168)
+
+    def test_the_draw_left_after_enrolment_and_backlash(self):
+        # P = 0.2, b = 0.5, A = 0.5: enrol [0, 0.2), backlash [0.2, 0.6), aware [0.6, 0.8)
+        u = np.array([0.6, 0.7999, 0.8001, 0.95])
+        assert becomes_aware(u, 0.2, 0.5, 0.5).tolist() == [True, True, False, False]
+        # no backlash (b = 0), P = 0 (the unaware who cannot enrol): aware iff u < A
+        assert becomes_aware(np.array([0.4999, 0.5001]), 0.0, 0.0, 0.5).tolist() == [True, False]

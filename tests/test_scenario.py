@@ -58,7 +58,8 @@ def test_baseline_file_loads_with_its_mechanisms():
     s = load_scenario(BASELINE)
     assert s.name == "baseline"
     on = {m for m in MECHANISMS if s.on(m) is not None}
-    assert on == {"broadcast", "events", "hybrids", "peer", "activation", "fatigue", "erosion"}
+    assert on == {"broadcast", "events", "hybrids", "peer", "awareness", "activation", "fatigue",
+                  "erosion"}
     assert sum(s.staff.clinicians_per_department) == 1040
     assert s.staff.departments == 12 and s.staff.hybrids_per_department == 2
     assert s.staff.managers == 6 and s.weeks == 52

@@ -10,7 +10,8 @@ numbers of its separate run (tests/test_batch.py compares them).
 
 What cannot share a state runs separately: another world (`[staff]`, seed), another
 number of weeks, the reference engine, or another set of switches that change the
-decision's structure (peer on/off and its rule, activation, fatigue; `Terms.stack`).
+decision's structure (peer on/off and its rule, activation, fatigue, awareness;
+`Terms.stack`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def batch_key(model: CampaignModel) -> tuple | None:
         return None
     terms = model.terms
     return (id(model.world), model.seed, model.spec.weeks, terms.peer_on, terms.peer_rule,
-            terms.activation_on, terms.fatigue_on)
+            terms.activation_on, terms.fatigue_on, terms.awareness_on, terms.unaware_enrol)
 
 
 class Batch:

@@ -23,9 +23,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .agents import ACTIVE, AWARE, DISENGAGED, ENROLLED, UNAWARE
-from .rules import (CHANNEL, Terms, commitment, enrol_probability, enrolment_fidelity,
-                    enrolment_ownership, erosion_hazard, needed_counts, next_fatigue,
-                    peer_hazard, pick_channel)
+from .rules import (CHANNEL, Terms, awareness_probability, becomes_aware, commitment,
+                    enrol_probability, enrolment_fidelity, enrolment_ownership, erosion_hazard,
+                    needed_counts, next_fatigue, peer_hazard, pick_channel)
 from .scenario import CHANNELS, Scenario
 
 
@@ -296,8 +296,11 @@ def decide_all(model, week: Week) -> None:
 
     Order: peer influence from last week's states (one sparse product) → the channel
     hazards → with the one draw u: enrol if u < P(enrol) = 1 − Π(1 − h_c), the channel
-    picked by u / P; otherwise a mandate's backlash may disengage; any exposure makes the
-    unaware aware. The enrolled and active erode or activate by the same u.
+    picked by u / P; otherwise a mandate's backlash may disengage; otherwise the unaware
+    become aware: with `[awareness]`, with probability A from the rest of u (the channels
+    that reach them, rules.awareness_probability), and only the aware may enrol unless
+    `unaware_enrol`; without it, any exposure makes them aware. The enrolled and active
+    erode or activate by the same u.
 
     A week does work only where a state can change, in three parts by last week's state:
     1. the open (unaware or aware): enrolment, backlash, awareness (`_decide_open`).
@@ -413,6 +416,9 @@ def _decide_open(model, week: Week, columns, committed: np.ndarray) -> None:
     if np.ndim(probability) == 0:  # no channel reaches anyone this week
         probability = np.zeros(state.shape)
     open_to_enrol = state <= AWARE
+    if not terms.unaware_enrol:  # awareness first: the unaware cannot enrol this week
+        open_to_enrol = state == AWARE
+        probability = np.where(open_to_enrol, probability, 0.0)
     enrols = open_to_enrol & (u < probability)
     local = np.nonzero(enrols)  # entries of the gathered arrays: (rows,) or (points, rows)
     if len(local[0]):
@@ -423,16 +429,21 @@ def _decide_open(model, week: Week, columns, committed: np.ndarray) -> None:
 
     new = take(week.new_state)  # a view when columns is everyone, else written back below
     new[enrols] = ENROLLED
-    stays_open = open_to_enrol & ~enrols  # here u >= P
+    stays_open = (state <= AWARE) & ~enrols  # here u >= P
+    backlash = 0.0
     if _any(push.mandate):
         backlash = push.mandate * terms.backlash * (1.0 - take(pop.trust))
         backlashes = stays_open & (u - probability < (1.0 - probability) * backlash)
         new[backlashes] = DISENGAGED
         stays_open &= ~backlashes
     unaware = stays_open & (state == UNAWARE)
-    if not _all(week.campaign_exposure):
-        unaware &= (week.campaign_exposure | take(approaches.hybrid_touched)
-                    | (champion_hazard > 0) | exposed_by_peers)
+    approached = take(approaches.hybrid_touched) | (champion_hazard > 0)
+    if terms.awareness_on:
+        unaware &= becomes_aware(u, probability, backlash, awareness_probability(
+            terms, push.broadcast > 0, push.event > 0, push.mandate > 0, approached,
+            enrolled_weight))
+    elif not _all(week.campaign_exposure):
+        unaware &= week.campaign_exposure | approached | exposed_by_peers
     new[unaware] = AWARE
     if not isinstance(columns, slice):
         week.new_state[..., columns] = new

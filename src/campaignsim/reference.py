@@ -100,21 +100,46 @@ class ReferenceWeek:
               neighbours: Neighbours | None) -> None:
         """§7.8–§7.10 for the unaware and aware: enrol, else backlash, else awareness."""
         spec, push, approaches = self.model.spec, self.model.push, self.model.approaches
+        awareness = spec.on("awareness")
         stays = 1.0
         for hazard in hazards:
             stays = stays * (1.0 - hazard)
         probability = 1.0 - stays
+        if decision.state == UNAWARE and awareness is not None and not awareness.unaware_enrol:
+            probability = 0.0  # awareness first: the unaware cannot enrol this week
         trust = float(self.model.population.trust[i])
+        backlash = push.mandate * spec.mandate.backlash * (1.0 - trust) if push.mandate else 0.0
+        approached = bool(approaches.hybrid_touched[i] or approaches.champion_hazard[i] > 0)
         if u < probability:
             self._enrol(decision, i, hazards, u, probability, sigma, neighbours)
-        elif push.mandate and u - probability < (1.0 - probability) * (
-                push.mandate * spec.mandate.backlash * (1.0 - trust)):
+        elif push.mandate and u - probability < (1.0 - probability) * backlash:
             decision.state = DISENGAGED  # backlash: probability b given no enrolment
-        elif decision.state == UNAWARE and (
-                push.broadcast + push.event + push.mandate > 0 or approaches.hybrid_touched[i]
-                or approaches.champion_hazard[i] > 0
-                or (neighbours is not None and neighbours.enrolled > 0)):
+        elif decision.state != UNAWARE:
+            return
+        elif awareness is not None:
+            # §7.10: aware with probability A, from the part of u left over
+            free = 1.0 - probability
+            if u - probability - free * backlash < free * (1.0 - backlash) * self._awareness(
+                    awareness, approached, neighbours):
+                decision.state = AWARE
+        elif (push.broadcast + push.event + push.mandate > 0 or approached
+              or (neighbours is not None and neighbours.enrolled > 0)):
             decision.state = AWARE
+
+    def _awareness(self, awareness, approached: bool, neighbours: Neighbours | None) -> float:
+        """§7.10: A = 1 − Π_c (1 − a_c) over the channels reaching the clinician this week
+        (broadcast, event, mandate, an approach, enrolled neighbours), in that order."""
+        push = self.model.push
+        hazards = [awareness.broadcast if push.broadcast > 0 else 0.0,
+                   awareness.event if push.event > 0 else 0.0,
+                   awareness.mandate if push.mandate > 0 else 0.0,
+                   awareness.approach if approached else 0.0,
+                   _cascade_hazard(awareness.neighbour, neighbours.enrolled)
+                   if neighbours is not None else 0.0]
+        stays = 1.0
+        for hazard in hazards:
+            stays = stays * (1.0 - hazard)
+        return 1.0 - stays
 
     def _committed(self, decision: Decision, i: int, u: float, sigma: float,
                    fatigue: float) -> None:
@@ -293,7 +318,8 @@ class Neighbours:
 
 
 def _cascade_hazard(q: float, count: float) -> float:
-    """1 − (1 − q)^max(K, 0). The power goes through numpy's array loop: on CPUs with
+    """1 − (1 − q)^max(K, 0) (the cascade's peer hazard; awareness from K enrolled
+    neighbours). The power goes through numpy's array loop: on CPUs with
     AVX-512 numpy's vectorised `pow` and the scalar `pow` differ in the last bit for about
     5 % of inputs, which could flip a draw against the vectorised engine."""
     return float(1.0 - np.power(1.0 - q, np.array([max(count, 0.0)]))[0])

@@ -41,9 +41,46 @@ def peer_hazard(rule: str, share, count, threshold, q: float, has_neighbours):
     if rule == "threshold":
         return np.where((share >= threshold) & has_neighbours, 1.0, 0.0)
     if rule == "cascade":
-        k = np.atleast_1d(np.maximum(count, 0.0))
-        return (1.0 - np.power(1.0 - q, k)).reshape(np.shape(count))
+        return per_neighbour_hazard(q, count)
     return q * np.maximum(share, 0.0)
+
+
+def per_neighbour_hazard(q, count):
+    """1 − (1 − q)^max(K, 0): each of K neighbours (weighted) acts with probability q (the
+    cascade's peer hazard, and awareness from enrolled neighbours)."""
+    k = np.atleast_1d(np.maximum(count, 0.0))
+    return (1.0 - np.power(1.0 - q, k)).reshape(np.shape(count))
+
+
+def awareness_probability(terms: Terms, broadcast, event, mandate, approached,
+                          enrolled_neighbours):
+    """A = 1 − Π_c (1 − a_c) over the channels that reach an unaware clinician this week,
+    in this order: a running broadcast, an event, a running mandate, a hybrid's or
+    champion's approach (`approached`), and enrolled neighbours, 1 − (1 − a_n)^K (the
+    flags are booleans, or (points, 1) columns in a batch).
+
+    Examples:
+        >>> t = Terms.of(Scenario(awareness={"broadcast": 0.2, "event": 0.5}))
+        >>> float(awareness_probability(t, True, True, False, False, 0.0))
+        0.6
+    """
+    hazards = (np.where(broadcast, terms.aware_broadcast, 0.0),
+               np.where(event, terms.aware_event, 0.0),
+               np.where(mandate, terms.aware_mandate, 0.0),
+               np.where(approached, terms.aware_approach, 0.0),
+               per_neighbour_hazard(terms.aware_neighbour, enrolled_neighbours))
+    stays = 1.0
+    for hazard in hazards:
+        stays = stays * (1.0 - hazard)
+    return 1.0 - stays
+
+
+def becomes_aware(draw, probability, backlash, awareness):
+    """The unaware who neither enrol nor backlash become aware with probability A, from
+    the part of the draw left over: u − P − (1 − P)·b < (1 − P)(1 − b)·A (given u ≥ P and
+    no backlash, that part is uniform)."""
+    free = 1.0 - probability
+    return draw - probability - free * backlash < free * (1.0 - backlash) * awareness
 
 
 def enrol_probability(hazards):
@@ -168,6 +205,13 @@ class Terms:
     peer_rule: str | None
     peer_q: float
     peer_cynicism: float
+    awareness_on: bool          # awareness as a process ([awareness]); off: any push makes aware
+    unaware_enrol: bool         # the unaware may enrol (always, without [awareness])
+    aware_broadcast: float
+    aware_event: float
+    aware_mandate: float
+    aware_approach: float
+    aware_neighbour: float
 
     @classmethod
     def of(cls, s: Scenario) -> Terms:
@@ -181,6 +225,7 @@ class Terms:
             ownership[CHANNEL["champion"]] = s.champions.convert_ownership
         hybrids, erosion, activation, fatigue = (on("hybrids"), on("erosion"), on("activation"),
                                                  on("fatigue"))
+        awareness = on("awareness")
         return cls(
             sigma=s.codesign.share if on("codesign") else 0.0,
             codesign_boost=s.codesign.ownership_boost if on("codesign") else 0.0,
@@ -201,6 +246,14 @@ class Terms:
             peer_rule=s.peer.rule if on("peer") else None,
             peer_q=s.peer.q if on("peer") else 0.0,
             peer_cynicism=s.peer.cynicism if on("peer") else 0.0,
+            awareness_on=awareness is not None,
+            unaware_enrol=awareness.unaware_enrol if awareness else True,
+            aware_broadcast=awareness.broadcast if awareness else 0.0,
+            aware_event=awareness.event if awareness else 0.0,
+            aware_mandate=awareness.mandate if awareness else 0.0,
+            aware_approach=awareness.approach if awareness else 0.0,
+            # word of mouth travels the peer ties: without [peer] nobody hears it
+            aware_neighbour=awareness.neighbour if awareness and on("peer") else 0.0,
         )
 
     @classmethod

@@ -39,7 +39,7 @@ CHANNELS = ("seed", "broadcast", "event", "mandate", "hybrid", "peer", "champion
 PROFESSIONS = ("doctor", "nurse", "allied")
 MECHANISMS = (
     "broadcast", "events", "mandate", "codesign", "hybrids", "champions",
-    "peer", "activation", "fatigue", "erosion", "shock",
+    "peer", "awareness", "activation", "fatigue", "erosion", "shock",
 )
 
 
@@ -338,6 +338,26 @@ class Peer(Mechanism):
                               ge=0, le=1)
 
 
+class Awareness(Mechanism):
+    """Awareness as a process: an unaware clinician becomes aware only through a channel
+    that reaches her this week, each with its own probability (without this table any
+    push makes every unenrolled clinician aware)."""
+
+    broadcast: float = _field(0.05, "weekly probability that a running broadcast makes an "
+                              "unaware clinician aware", "per week", ge=0, le=1)
+    event: float = _field(0.3, "probability that an event makes an unaware clinician aware",
+                          "per event", ge=0, le=1)
+    mandate: float = _field(1.0, "weekly probability that a running mandate makes an unaware "
+                            "clinician aware", "per week", ge=0, le=1)
+    approach: float = _field(1.0, "probability that a hybrid's or champion's approach makes "
+                             "an unaware clinician aware", "per approach", ge=0, le=1)
+    neighbour: float = _field(0.1, "weekly probability that one enrolled or active neighbour "
+                              "(of weight 1) makes an unaware clinician aware; needs [peer]",
+                              "per neighbour", ge=0, le=1)
+    unaware_enrol: bool = _field(False, "the unaware can enrol in the week a channel reaches "
+                                 "them (true), or must first become aware (false)")
+
+
 class Activation(Mechanism):
     """Enrolled → active (doing improvement work), and ideas co-produced by the active."""
 
@@ -624,6 +644,7 @@ class Scenario(Strict):
     hybrids: Hybrids | None = None
     champions: Champions | None = None
     peer: Peer | None = None
+    awareness: Awareness | None = None
     activation: Activation | None = None
     fatigue: Fatigue | None = None
     erosion: Erosion | None = None
