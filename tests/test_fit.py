@@ -247,3 +247,31 @@ def test_report_renders_a_fit_folder(reference):
     page = build_report(reference)
     assert "Calibration (ABC-SMC)" in page and "activation.rate" in page
     assert "90% credible interval" in page and page.count("data:image/png") == 3
+
+
+def test_a_generation_pyabc_cannot_weight_ends_the_fit_with_the_complete_ones(tmp_path,
+                                                                              monkeypatch):
+    """pyABC raises AssertionError("The population total weight nan is not normalized")
+    when a generation's importance weights are nan (seen on a Bass-rule patterns fit in
+    its 9th generation): the fit ends with the generations already complete, says so,
+    and writes its outputs from them — no traceback, nothing lost."""
+    import pyabc
+
+    real_run, calls = pyabc.ABCSMC.run, []
+
+    def run_then_fail(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise AssertionError("The population total weight nan is not normalized.")
+        return real_run(self, *args, **kwargs)
+
+    monkeypatch.setattr(pyabc.ABCSMC, "run", run_then_fail)
+    out = tmp_path / "out"
+    result = fit(tiny_fit(tmp_path), out, "--seed", "5")
+    assert result.returncode == 0, result.stderr
+    assert "generation 2 stopped: pyABC could not weight its particles" in result.stdout
+    assert "the fit ends with the 1 complete generation(s)" in result.stdout
+    import json
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [g["t"] for g in manifest["generations"]] == [0]
+    assert len(pd.read_parquet(out / "posterior.parquet")) == 30   # generation 1's particles

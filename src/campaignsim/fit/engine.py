@@ -138,8 +138,18 @@ def run_fit(plan, folder: Path, seed: int, workers: int = 1, executor: str = "pr
                 abc.load(f"sqlite:///{db_path}", 1)
             np.random.seed(generation_seed(seed, t) % 2**32)
             random.seed(generation_seed(seed, t))
-            abc.run(max_nr_populations=1, minimum_epsilon=plan.fit.min_epsilon,
-                    min_acceptance_rate=plan.fit.min_acceptance_rate)
+            try:
+                abc.run(max_nr_populations=1, minimum_epsilon=plan.fit.min_epsilon,
+                        min_acceptance_rate=plan.fit.min_acceptance_rate)
+            except AssertionError as error:
+                if "total weight" not in str(error):
+                    raise
+                # pyABC could not weight this generation (importance weights of nan: the
+                # proposal's density vanished where it sampled); the complete generations
+                # in history.db stand, and the fit ends with the last of them
+                progress(f"generation {t + 1} stopped: pyABC could not weight its particles "
+                         f"({error}); the fit ends with the {t} complete generation(s)")
+                return done
             done = generations(db_path)
             if len(done) == t:   # pyABC stopped without a generation (acceptance too low)
                 break
