@@ -230,6 +230,7 @@ def test_champions_deterministic_across_workers_and_dask_and_choice_runs(tmp_pat
     assert cli.main(["report", str(tmp_path / "one")]) == 0
     page = (tmp_path / "one" / "report.html").read_text()
     assert "Greedy minus each heuristic" in page and page.count("data:image/png") == 2
+    assert "<th>greedy score</th>" not in page   # one parameter set: no robust score column
 
 
 @pytest.mark.parametrize("change, field, allowed", [

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from campaignsim import cli
 from campaignsim.optimise.champions import celf, plain_greedy
 from campaignsim.optimise.plan import plan_optimise
 from conftest import write
@@ -107,6 +108,17 @@ def test_robust_champions_use_common_draws_deterministically(tmp_path, capsys):
     per_draw = own.groupby("draw")["final_enrolled_share"].mean().to_numpy()
     assert len(set(per_draw)) == 3   # distinct worlds: the quantile is not the mean or median
     assert manifest["result"]["search_values"][0] == pytest.approx(np.quantile(per_draw, 0.2))
+    # the report shows that score beside each held-out outcome: greedy's two champions,
+    # the 0.2 quantile of their per-draw held-out means, computed here from the runs
+    assert cli.main(["report", str(tmp_path / "one")]) == 0
+    page = (tmp_path / "one" / "report.html").read_text()
+    held = evaluations[(evaluations["phase"] == "held_out") & (evaluations["champions"] ==
+                                                               " ".join(map(str, manifest["result"]["chosen"])))]
+    score = np.quantile(held.groupby("draw")["final_enrolled_share"].mean(), 0.2)
+    greedy_k2 = next(r for r in manifest["result"]["held_out"]["outcomes"]
+                     if r["method"] == "greedy" and r["k"] == 2)
+    assert greedy_k2["score"] == pytest.approx(score)
+    assert "<th>greedy score</th>" in page and f'<td class="n">{score:.3f}</td>' in page
 
 
 @pytest.mark.parametrize("change, field, allowed", [

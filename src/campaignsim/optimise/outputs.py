@@ -184,7 +184,8 @@ def levers_figure(found: dict, objective: str, budget: float):
 def report_section(manifest: dict) -> str:
     """The outcomes of an optimise folder as HTML: the closing note, then the held-out
     table (champions: each method by k, and greedy minus each heuristic; levers: the mix
-    and each alternative, with costs and paired differences)."""
+    and each alternative, with costs and paired differences). With a robust objective
+    (posterior draws) each held-out outcome also shows the score the search maximised."""
     import html
 
     result = manifest.get("result") or {}
@@ -202,15 +203,25 @@ def report_section(manifest: dict) -> str:
         head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
         return f"<table><tr>{head}</tr>{''.join(f'<tr>{r}</tr>' for r in rows)}</table>"
 
+    robust = result.get("scored_as")     # None on one parameter set: no score to show
+
+    def scored(row) -> str:
+        return f'<td class="n">{row["score"]:.3f}</td>' if robust else ""
+
     parts = [f"<pre>{html.escape(str(manifest.get('note', '')))}</pre>"]
+    if robust:
+        parts.append(f"<p>Searched on {html.escape(robust)}; the score column is that "
+                     "score on the held-out seeds.</p>")
     if manifest.get("mode") == "champions":
         outcomes = held.get("outcomes", [])
         methods = list(dict.fromkeys(r["method"] for r in outcomes if r["method"] != "none"))
         ks = sorted({r["k"] for r in outcomes if r["k"]})
         by = {(r["method"], r["k"]): r for r in outcomes}
-        rows = [f"<td>{k}</td>" + "".join(cell(by[(m, k)]) for m in methods) for k in ks]
+        rows = [f"<td>{k}</td>" + "".join(cell(by[(m, k)]) + scored(by[(m, k)])
+                                          for m in methods) for k in ks]
+        header = [name for m in methods for name in ([m, f"{m} score"] if robust else [m])]
         parts.append(f"<h3>{html.escape(str(manifest.get('objective')))} on held-out seeds "
-                     "(mean, 95 % CI)</h3>" + table(["k", *methods], rows))
+                     "(mean, 95 % CI)</h3>" + table(["k", *header], rows))
         diffs = {(d["heuristic"], d["k"]): d for d in held.get("greedy_minus", [])}
         others = [m for m in methods if m != "greedy"]
         rows = [f"<td>{k}</td>" + "".join(cell(diffs[(m, k)]) for m in others) for k in ks]
@@ -222,6 +233,7 @@ def report_section(manifest: dict) -> str:
                          f"{plain['evaluations']}; same choice: {plain['same_choice']}.</p>")
     else:
         rows = [f"<td>{html.escape(r['strategy'])}</td><td class=\"n\">{r['cost']:g}</td>"
-                + cell(r) + cell(r, "diff") for r in held.get("rows", [])]
-        parts.append(table(["strategy", "cost", "mean (95 % CI)", "mix minus it"], rows))
+                + cell(r) + scored(r) + cell(r, "diff") for r in held.get("rows", [])]
+        parts.append(table(["strategy", "cost", "mean (95 % CI)",
+                            *(["robust score"] if robust else []), "mix minus it"], rows))
     return "".join(parts)
