@@ -361,8 +361,14 @@ def assert_classroom_controls(browser: Chromium) -> None:
     captions = browser.evaluate("Array.from(document.querySelectorAll('.campaignsim-lever'))"
                                 ".map(e => e.textContent.trim())")
     # the baseline's own values (scenarios/baseline.toml), shown without touching a slider
-    assert captions[:2] == ["Hybrid alignment: 0.80 (0 mediating – 1 management's frame)",
-                            "Hybrid capacity: 3 clinicians a week"], captions
+    # (a slider shows its value on its step: the calibrated alignment 0.918 as 0.92)
+    from campaignsim.app import LEVERS
+    from campaignsim.scenario import load_scenario
+
+    hybrids = load_scenario(BASELINE).hybrids
+    step = LEVERS["hybrid_alignment"].step
+    assert captions[:2] == [LEVERS["hybrid_alignment"].text(round(hybrids.alignment / step) * step),
+                            LEVERS["hybrid_capacity"].text(hybrids.capacity)], captions
     assert len(captions) == 7 and all(":" in c for c in captions), captions
     sliders = browser.evaluate("document.querySelectorAll('.v-slider').length")
     assert sliders == 8, "seven levers and the speed"

@@ -129,5 +129,7 @@ def test_report_of_something_that_is_not_a_results_folder(tmp_path, capsys):
 def test_key_settings_name_each_mechanism():
     settings = key_settings(load_scenario(BASELINE.parent / "champions_network.toml").to_dict())
     assert settings["champions"] == "24 by degree"
-    assert settings["hybrids"].startswith("alignment 0.8, capacity 3")
+    hybrids = load_scenario(BASELINE).hybrids   # the calibrated baseline's, inherited
+    assert settings["hybrids"].startswith(f"alignment {hybrids.alignment:g}, capacity "
+                                          f"{hybrids.capacity}")
     assert settings["mandate"] == "off" and settings["weeks"] == "52"

@@ -263,10 +263,10 @@ def _decimals(step: float) -> int:
 #: The sliders, in page order (the seed is a number field, the champion rule a select).
 LEVERS = {
     "hybrid_alignment": Lever("Hybrid alignment", "(0 mediating – 1 management's frame)",
-                              0.0, 1.0, 0.05),
+                              0.0, 1.0, 0.01),
     "hybrid_capacity": Lever("Hybrid capacity", "clinicians a week", 0, 15, 1),
     "broadcast_intensity": Lever("Broadcast intensity", "enrolment hazard a week", 0.0, 0.1,
-                                 0.005),
+                                 0.001),
     "codesign_share": Lever("Co-design share", "of the programme", 0.0, 1.0, 0.05),
     "champions": Lever("Champions", "staff", 0, 100, 1),
     "threshold_mean": Lever("Threshold mean", "share of neighbours", 0.0, 1.0, 0.01),
