@@ -26,6 +26,7 @@ import numpy as np
 
 from ..compare import mean_ci
 from ..plots import plt
+from .arms import distribution_mean
 from .runs import COLOURS, Fact, Section, Study, curve_band, per_run
 from .tables import Metric, fmt, format_ci
 
@@ -100,20 +101,11 @@ def _sign_note(judgement: Judgement, study: Study) -> str:
     return ""
 
 
-def _mean(distribution) -> float:
-    """Mean of a clinician attribute: a number, or a beta/normal/uniform table."""
-    if isinstance(distribution, float | int):
-        return float(distribution)
-    kind = distribution.distribution
-    return (distribution.a / (distribution.a + distribution.b) if kind == "beta" else
-            distribution.mean if kind == "normal" else (distribution.low + distribution.high) / 2)
-
-
 def _setting_table(study: Study) -> str:
     """What the pair changes, beside the baseline."""
     specs = [study.arms[name].scenario for name in ("baseline", HIGH, POOR)]
     rows = [("mean trust in management",
-             lambda s: f"{_mean(s.clinicians.trust_in_management):.2f}"),
+             lambda s: f"{distribution_mean(s.clinicians.trust_in_management):.2f}"),
             ("hybrids: clinicians approached a week", lambda s: f"{s.hybrids.capacity}"),
             ("fatigue: weekly recovery", lambda s: f"{s.fatigue.recovery:g}"),
             ("erosion: weekly rate", lambda s: f"{s.erosion.rate:g}")]
