@@ -23,7 +23,8 @@ SCENARIOS = Path("scenarios")
 #: `campaignsim compare` set (which reads the top level of scenarios/ only).
 CONTEXTS = ("context/high_performing", "context/poor_performing")
 
-SEED_SHARES = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2)
+#: Up to half the clinicians, so a critical mass anywhere in the fact's 10–40 % shows.
+SEED_SHARES = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
 THRESHOLD_SDS = (0.05, 0.1, 0.2)
 ALIGNMENTS = (1.0, 0.8, 0.6, 0.4, 0.2, 0.0)
 INTENSITIES = (0.0, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32)
@@ -88,6 +89,20 @@ def toml_snippet(arm: Arm, extends: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def distribution_mean(distribution) -> float:
+    """Mean of a clinician attribute: a number, or a beta/normal/uniform table.
+
+    Examples:
+        >>> distribution_mean(0.4)
+        0.4
+    """
+    if isinstance(distribution, float | int):
+        return float(distribution)
+    kind = distribution.distribution
+    return (distribution.a / (distribution.a + distribution.b) if kind == "beta" else
+            distribution.mean if kind == "normal" else (distribution.low + distribution.high) / 2)
+
+
 def mixed_density(staff: dict) -> float:
     """Tie probability of an unclustered graph with the same expected ties as `staff`.
 
@@ -145,8 +160,7 @@ def build_arms(folder: Path = SCENARIOS) -> dict[str, Arm]:
     for alignment in ALIGNMENTS:
         if ("alignment", alignment) not in SWEEP_NAMES:
             add(f"hybrids_alignment_{alignment}", f"alignment {alignment}",
-                f"Hybrids with alignment {alignment}, approaching 5 clinicians a week",
-                {"hybrids": {"alignment": alignment, "capacity": 5}})
+                f"Hybrids with alignment {alignment}", {"hybrids": {"alignment": alignment}})
 
     peer_only = {"broadcast": {"enabled": False}, "events": {"enabled": False},
                  "hybrids": {"enabled": False}}
@@ -179,14 +193,15 @@ def build_arms(folder: Path = SCENARIOS) -> dict[str, Arm]:
         {**no_event, "staff": {"champions": champions["staff"]["champions"]},
          "champions": champions["champions"]})
 
-    # Bass p is the broadcast hazard × mean resonance (trust ~ Beta(2, 2), mean 0.5).
+    # Bass p is the broadcast hazard × mean resonance, which without co-design is the mean
+    # trust in management (docs/model.md §7.3).
+    resonance = distribution_mean(arms["baseline"].scenario.clinicians.trust_in_management)
     bass = {"events": {"enabled": False}, "hybrids": {"enabled": False}}
-    add("broadcast_led", "broadcast-led (high p)",
-        "Broadcast 0.06 a week (p about 0.03), Bass peer rule q = 0.038",
-        {**bass, "broadcast": {"intensity": 0.06}, "peer": {"rule": "bass", "q": 0.038}})
-    add("peer_led", "peer-led (high q)",
-        "Broadcast 0.006 a week (p about 0.003), Bass peer rule q = 0.38",
-        {**bass, "broadcast": {"intensity": 0.006}, "peer": {"rule": "bass", "q": 0.38}})
+    for name, label, intensity, q in (("broadcast_led", "broadcast-led (high p)", 0.06, 0.038),
+                                      ("peer_led", "peer-led (high q)", 0.006, 0.38)):
+        add(name, label, f"Broadcast {intensity} a week (p about {intensity * resonance:.2g}), "
+            f"Bass peer rule q = {q}",
+            {**bass, "broadcast": {"intensity": intensity}, "peer": {"rule": "bass", "q": q}})
 
     for intensity in INTENSITIES:
         if ("intensity", intensity) not in SWEEP_NAMES:

@@ -26,7 +26,9 @@ import numpy as np
 
 from ..compare import mean_ci
 from ..plots import plt
-from .runs import COLOURS, Fact, Section, Study, curve_band, per_run
+from .arms import distribution_mean
+from .runs import (COLOURS, HALF_YEAR, Fact, Section, Study, curve_band, per_run,
+                   weeks_to_half_reached)
 from .tables import Metric, fmt, format_ci
 
 HIGH, POOR = "high_performing", "poor_performing"
@@ -100,20 +102,11 @@ def _sign_note(judgement: Judgement, study: Study) -> str:
     return ""
 
 
-def _mean(distribution) -> float:
-    """Mean of a clinician attribute: a number, or a beta/normal/uniform table."""
-    if isinstance(distribution, float | int):
-        return float(distribution)
-    kind = distribution.distribution
-    return (distribution.a / (distribution.a + distribution.b) if kind == "beta" else
-            distribution.mean if kind == "normal" else (distribution.low + distribution.high) / 2)
-
-
 def _setting_table(study: Study) -> str:
     """What the pair changes, beside the baseline."""
     specs = [study.arms[name].scenario for name in ("baseline", HIGH, POOR)]
     rows = [("mean trust in management",
-             lambda s: f"{_mean(s.clinicians.trust_in_management):.2f}"),
+             lambda s: f"{distribution_mean(s.clinicians.trust_in_management):.2f}"),
             ("hybrids: clinicians approached a week", lambda s: f"{s.hybrids.capacity}"),
             ("fatigue: weekly recovery", lambda s: f"{s.fatigue.recovery:g}"),
             ("erosion: weekly rate", lambda s: f"{s.erosion.rate:g}")]
@@ -167,13 +160,19 @@ def analyse(study: Study) -> Section:
     sub = study.sub(list(ARMS))
     judgements = [judge(label, *per_run(sub, key)) for label, key in OUTCOMES]
     metrics = [Metric(label, per_run(sub, key)) for label, key in OUTCOMES] + [
-        Metric("weeks to 50 %", per_run(sub, "weeks_to_50"), "weeks"),
+        Metric(HALF_YEAR, weeks_to_half_reached(sub.open), "weeks"),
         Metric("hybrid share of enrolments", per_run(sub, "hazard_share:hybrid")),
         Metric("mean ownership", per_run(sub, "mean_ownership_of_enrolled_now"), "score")]
     table, markdown = study.table(list(ARMS), metrics)
     result = verdict(judgements)
     enrolled, active = judgements
     alignment = study.arms[HIGH].scenario.hybrids.alignment
+    capacities = [study.arms[name].scenario.hybrids.capacity for name in (HIGH, POOR)]
+    capacity_note = ("" if capacities[0] == capacities[1] else
+                     f" The pair gives the hybrids different time ({capacities[0]} and "
+                     f"{capacities[1]} clinicians a week), which by itself makes their effect "
+                     "differ: a \"yes\" here follows partly from that choice of sizes, and "
+                     "the direction, not the size, is what the sources support.")
     text = f"""\
 The same campaign — the baseline's broadcast, launch event, peers and hybrids with
 alignment {alignment} — runs in two organisations that differ from the baseline only in
@@ -195,7 +194,7 @@ hybrids' own effect on the week-52 active share is
 **Verdict: {result}.** The criterion (module `fact_context`): "yes" needs the difference
 of the hybrids' effects, high − poor, to have a 95 % CI above 0 on the week-52 enrolled or
 active share; the pair's arms share their seeds by replicate, so every difference here is
-paired.
+paired.{capacity_note}
 """
     key = (f"poor − high: active {fmt(active.context[0], diff=True)}; hybrids' effect on "
            f"active, high − poor {fmt(active.difference[0], diff=True)}")

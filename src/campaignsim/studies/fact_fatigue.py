@@ -11,7 +11,8 @@ import numpy as np
 
 from ..plots import plt
 from .arms import INTENSITIES, sweep_name
-from .runs import COLOURS, Fact, Section, Study, curve_band, per_run
+from .runs import (COLOURS, HALF_YEAR, Fact, Section, Study, curve_band, per_run,
+                   weeks_to_half_reached)
 from .tables import Metric, ci_text, direction, fmt, interval, value
 
 
@@ -26,7 +27,7 @@ def analyse(study: Study) -> Section:
         metrics = [Metric("active, week 52", per_run(sub, "active_share")),
                    Metric("mean active, weeks 26–52", np.nanmean(sub.active[:, :, late], axis=2)),
                    Metric("disengaged, week 52", per_run(sub, "disengaged_share")),
-                   Metric("weeks to 50 %", per_run(sub, "weeks_to_50"), "weeks"),
+                   Metric(HALF_YEAR, weeks_to_half_reached(sub.open), "weeks"),
                    Metric("mean ownership", per_run(sub, "mean_ownership_of_enrolled_now"), "score")]
         table, markdown = study.table(group, metrics)
         tables.append(table)
@@ -57,16 +58,19 @@ def analyse(study: Study) -> Section:
 
     actives = [value(sweep_table, n, "active, week 52") for n in sweep]
     blitz = study.arms["pledge_day_blitz"].scenario
-    blitz_speed = direction(tempo, "pledge_day_blitz", "weeks to 50 %", "later, not earlier",
+    blitz_speed = direction(tempo, "pledge_day_blitz", HALF_YEAR, "later, not earlier",
                             "earlier", "no faster")
     best = INTENSITIES[int(np.argmax(actives))]
+    most_disengaged = INTENSITIES[int(np.argmax(
+        [value(sweep_table, n, "disengaged, week 52") for n in sweep]))]
     monotone = all(a >= b for a, b in zip(actives, actives[1:]))
     explanation = (
-        "Because the peer cascade enrols nearly everyone anyway, a push adds no enrolment, "
-        "only fatigue and lower-ownership enrolments, so in this model every extra push costs "
-        "sustained engagement. A threshold tempo would need a campaign whose enrolment still "
-        "depends on the push." if best == INTENSITIES[0] else
-        f"Sustained engagement rises up to intensity {best} and falls beyond it.")
+        "Each push adds fatigue and low-ownership enrolments; where the campaign would enrol "
+        "as many without it, every extra push costs sustained engagement, so there is no "
+        "threshold tempo." if best == INTENSITIES[0] else
+        f"Sustained engagement rises up to intensity {best}, where a push still adds "
+        "enrolments that last, and falls beyond it, where fatigue and erosion take more "
+        "than the push adds.")
     fatigue = study.arms["baseline"].scenario.fatigue
     verdict = ("partly: more pushes lower sustained engagement, but from the first push on, "
                "with no threshold tempo" if best == INTENSITIES[0]
@@ -77,11 +81,11 @@ week 52 by {ci_text(tempo, "pledge_day_blitz", "active, week 52", diff=True)} an
 `paced_campaign` by {ci_text(tempo, "paced_campaign", "active, week 52", diff=True)}
 (disengaged: {ci_text(tempo, "pledge_day_blitz", "disengaged, week 52", diff=True)} and
 {ci_text(tempo, "paced_campaign", "disengaged, week 52", diff=True)}). The blitz's week of
-50 % enrolled differs from the baseline's by
-{ci_text(tempo, "pledge_day_blitz", "weeks to 50 %", "weeks", diff=True)} weeks
-({blitz_speed}): its pledge day is in week {blitz.events.weeks[0]}, while the baseline's
-launch event in week {study.arms["baseline"].scenario.events.weeks[0]} starts the cascade
-at once.
+half of its year's enrolment differs from the baseline's by
+{ci_text(tempo, "pledge_day_blitz", HALF_YEAR, "weeks", diff=True)} weeks
+({blitz_speed}): its pledge day is in week {blitz.events.weeks[0]} and its broadcast
+{f"ends after week {blitz.broadcast.end_week}" if blitz.broadcast.end_week is not None else "runs all year"}, while the baseline's launch event is in week
+{study.arms["baseline"].scenario.events.weeks[0]} and its broadcast runs all year.
 
 **Dose.** Raising the baseline's all-year broadcast intensity from
 {INTENSITIES[0]} to {INTENSITIES[-1]} moves the active share at week 52 from
@@ -89,12 +93,14 @@ at once.
 {ci_text(sweep_table, sweep[-1], "active, week 52")}; the highest is at intensity {best}
 ({"every step up lowers it" if monotone else "not monotone"}). Turning fatigue off at
 intensity 0.16 gives {ci_text(sweep_table, no_fatigue, "active, week 52")} against
-{ci_text(sweep_table, "broadcast_0.16", "active, week 52")} with fatigue, so
-{"most" if value(sweep_table, no_fatigue, "active, week 52") - value(sweep_table, "broadcast_0.16", "active, week 52") > 0.5 * (value(sweep_table, "baseline", "active, week 52") - value(sweep_table, "broadcast_0.16", "active, week 52")) else "only part"}
-of the loss runs through fatigue (fatigue += {fatigue.load} × weekly push, recovering
-{fatigue.recovery:.0%} a week; erosion × (1 + fatigue)); the rest is the channel mix — a broadcast
-enrolment carries ownership {study.arms["baseline"].scenario.broadcast.ownership}, a peer
-enrolment {study.arms["baseline"].scenario.peer.ownership}, and low ownership erodes faster.
+{ci_text(sweep_table, "broadcast_0.16", "active, week 52")} with fatigue: that much of
+the active share at week 52 is lost through fatigue (fatigue += {fatigue.load} × weekly
+push, recovering {100 * fatigue.recovery:.0f} % a week; erosion × (1 + fatigue)). The
+disengaged share at week 52 goes from {ci_text(sweep_table, sweep[0], "disengaged, week 52")}
+at intensity {INTENSITIES[0]} to {ci_text(sweep_table, sweep[-1], "disengaged, week 52")} at
+{INTENSITIES[-1]} (highest at {most_disengaged}), and a broadcast enrolment carries
+ownership {study.arms["baseline"].scenario.broadcast.ownership} (a peer enrolment
+{study.arms["baseline"].scenario.peer.ownership}); low ownership erodes faster.
 
 **Verdict: {verdict}.** {explanation}
 """

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..plots import plt
-from .runs import COLOURS, Fact, Section, Study, curve_band, per_run
+from .arms import distribution_mean
+from .runs import COLOURS, Fact, Section, Study, curve_band, per_run, weeks_to_peak_fraction
 from .tables import Metric, ci_text, value
 
 
@@ -18,16 +19,11 @@ def analyse(study: Study) -> Section:
     sub = study.sub(names)
     increments = np.diff(sub.enrolled, axis=2)
     peak = sub.enrolled.max(axis=2)
-
-    def weeks_to_fraction(fraction: float) -> np.ndarray:
-        reached = sub.enrolled >= fraction * peak[:, :, None] - 1e-12
-        return reached.argmax(axis=2).astype(float)
-
     metrics = [Metric("peak enrolled", peak),
                Metric("week of fastest growth", increments.argmax(axis=2) + 1.0, "weeks"),
-               Metric("weeks to 10 % of peak", weeks_to_fraction(0.1), "weeks"),
-               Metric("weeks to 50 % of peak", weeks_to_fraction(0.5), "weeks"),
-               Metric("weeks to 90 % of peak", weeks_to_fraction(0.9), "weeks"),
+               Metric("weeks to 10 % of peak", weeks_to_peak_fraction(sub.enrolled, 0.1), "weeks"),
+               Metric("weeks to 50 % of peak", weeks_to_peak_fraction(sub.enrolled, 0.5), "weeks"),
+               Metric("weeks to 90 % of peak", weeks_to_peak_fraction(sub.enrolled, 0.9), "weeks"),
                Metric("active, week 52", per_run(sub, "active_share"))]
     table, markdown = study.table(names, metrics)
     figure, (curves, rates) = plt.subplots(1, 2, figsize=(12, 4.3), constrained_layout=True)
@@ -48,12 +44,22 @@ def analyse(study: Study) -> Section:
                and value(table, "broadcast_led", "weeks to 10 % of peak")
                < value(table, "peer_led", "weeks to 10 % of peak") else "no")
     arms = {n: study.arms[n].scenario for n in names[:2]}
+    resonance = distribution_mean(arms["broadcast_led"].clinicians.trust_in_management)
+    lower = (f"The broadcast-led campaign also peaks lower "
+             f"({ci_text(table, 'broadcast_led', 'peak enrolled')} against "
+             f"{ci_text(table, 'peer_led', 'peak enrolled')}): a year-round broadcast keeps "
+             "clinicians fatigued (fatigue scales the broadcast hazard by 1 − fatigue and "
+             "erosion by 1 + fatigue) and its enrolments carry ownership "
+             f"{arms['broadcast_led'].broadcast.ownership}, below a peer enrolment's "
+             f"{arms['broadcast_led'].peer.ownership}, so they erode faster."
+             if value(table, "peer_led", "peak enrolled", diff=True) > 0 else "")
     text = f"""\
 Two campaigns built for this fact from the baseline, without the launch event and without
 hybrids, with the Bass peer rule (hazard q × share of enrolled neighbours): broadcast-led,
-broadcast {arms["broadcast_led"].broadcast.intensity} a week (times mean resonance 0.5: p ≈
-{arms["broadcast_led"].broadcast.intensity / 2:g}) and q = {arms["broadcast_led"].peer.q}; peer-led,
-broadcast {arms["peer_led"].broadcast.intensity} (p ≈ {arms["peer_led"].broadcast.intensity / 2:g}) and
+broadcast {arms["broadcast_led"].broadcast.intensity} a week (times the mean resonance, the
+mean trust in management {resonance:.2f}: p ≈
+{arms["broadcast_led"].broadcast.intensity * resonance:.2g}) and q = {arms["broadcast_led"].peer.q}; peer-led,
+broadcast {arms["peer_led"].broadcast.intensity} (p ≈ {arms["peer_led"].broadcast.intensity * resonance:.2g}) and
 q = {arms["peer_led"].peer.q}. The q/p ratios follow the Sultan–Farley–Lehmann averages
 (p ≈ 0.03, q ≈ 0.38) but per week, not per year: a choice, so that both curves play out
 within the year.
@@ -68,13 +74,9 @@ starts late and then accelerates — an S-curve with its fastest growth in week
 {ci_text(table, "peer_led", "week of fastest growth", "weeks")}, 10 % of its peak in
 {ci_text(table, "peer_led", "weeks to 10 % of peak", "weeks")} weeks and 90 % in
 {ci_text(table, "peer_led", "weeks to 90 % of peak", "weeks")}. The baseline (threshold rule,
-launch event) is an S-curve compressed into its first weeks (fastest growth in week
-{fastest["baseline"]:.1f}). The broadcast-led campaign also peaks lower
-({ci_text(table, "broadcast_led", "peak enrolled")} against
-{ci_text(table, "peer_led", "peak enrolled")}): a year-round broadcast keeps clinicians
-fatigued (fatigue scales the broadcast hazard by 1 − fatigue and erosion by 1 + fatigue) and
-its enrolments carry ownership {arms["broadcast_led"].broadcast.ownership}, below a peer
-enrolment's {arms["broadcast_led"].peer.ownership}, so they erode faster.
+launch event) grows fastest in week {fastest["baseline"]:.1f}, the launch event's week, and
+reaches 90 % of its peak in {ci_text(table, "baseline", "weeks to 90 % of peak", "weeks")}
+weeks. {lower}
 """
     return Section(verdict, f"fastest growth: week {fastest['broadcast_led']:.1f} (broadcast-led) "
                    f"vs week {fastest['peer_led']:.1f} (peer-led)", text, markdown, figure,

@@ -29,6 +29,8 @@ from .tables import Metric, markdown_table, metric_table
 
 #: A clinician counts as a sceptic when trust in management is below this (a choice).
 SCEPTIC_TRUST = 0.3
+#: The speed measure's label (`weeks_to_half_reached`).
+HALF_YEAR = "weeks to half the year's enrolment"
 COLOURS = plt.get_cmap("tab10").colors
 
 
@@ -151,6 +153,37 @@ def subset(comparison: Comparison, names: list[str]) -> Comparison:
                       runs.sort_values(["scenario_index", "replicate"]).reset_index(drop=True),
                       comparison.enrolled[index], comparison.active[index],
                       comparison.open[index])
+
+
+def weeks_to_peak_fraction(enrolled: np.ndarray, fraction: float) -> np.ndarray:
+    """First week each run's enrolled share reaches `fraction` of its own peak.
+
+    `enrolled` is (arms, replications, weeks); the result is (arms, replications).
+
+    Examples:
+        >>> weeks_to_peak_fraction(np.array([[[0.0, 0.1, 0.3, 0.4, 0.2]]]), 0.5)
+        array([[2.]])
+    """
+    peak = enrolled.max(axis=2, keepdims=True)
+    return (enrolled >= fraction * peak - 1e-12).argmax(axis=2).astype(float)
+
+
+def weeks_to_half_reached(open_counts: np.ndarray) -> np.ndarray:
+    """First week by which the campaign has moved half of its year's clinicians out of the
+    open states (unaware, aware): pattern P3's "weeks to half of the final enrolment".
+
+    The speed measure every arm has (the calibrated baseline's enrolled share never
+    reaches 50 % of the clinicians, and erosion keeps it nearly flat after the launch).
+    Leaving the open states is enrolling unless a mandate's backlash disengages the
+    unenrolled or the disengaged recover, which no arm that reports this measure has.
+    `open_counts` is (arms, replications, weeks); the result is (arms, replications).
+
+    Examples:
+        >>> weeks_to_half_reached(np.array([[[100, 90, 80, 70, 60]]]))
+        array([[2.]])
+    """
+    reached = open_counts[:, :, :1] - open_counts
+    return (reached >= 0.5 * reached[:, :, -1:] - 1e-9).argmax(axis=2).astype(float)
 
 
 def per_run(comparison: Comparison, key: str) -> np.ndarray:
