@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from campaignsim import cli
-from campaignsim.scenario import CHANNELS, STATES
+from campaignsim.scenario import CHANNELS, STATES, load_scenario
 from conftest import BASELINE, write
 
 CLI = [sys.executable, "-m", "campaignsim.cli"]
@@ -229,7 +229,9 @@ def test_manifest_json(baseline_runs):
     assert manifest["seed"] == 7 and manifest["scenario"] == "baseline"
     assert len(manifest["scenario_hash"]) == 64
     assert manifest["resolved"]["seed"] == 7
-    assert manifest["resolved"]["broadcast"]["intensity"] == 0.02
+    # the resolved scenario is the file's: the calibrated baseline's intensity
+    assert manifest["resolved"]["broadcast"]["intensity"] == load_scenario(
+        BASELINE).broadcast.intensity
     assert manifest["resolved"]["shock"] is None
     assert manifest["versions"]["mesa"] and manifest["versions"]["networkx"]
 
@@ -241,7 +243,7 @@ def test_validate_prints_the_resolved_scenario(baseline_runs):
     resolved = json.loads(result.stdout)
     assert resolved["name"] == "baseline" and resolved["weeks"] == 52
     assert resolved["staff"]["clinicians_per_department"][0] == 60
-    assert resolved["hybrids"]["capacity"] == 3
+    assert resolved["hybrids"]["capacity"] == load_scenario(BASELINE).hybrids.capacity
     assert resolved["hybrids"]["credibility_max"] == 0.9       # a default filled in
     assert resolved["mandate"] is None and resolved["codesign"] is None  # off
     assert "valid" in result.stderr
