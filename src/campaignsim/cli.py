@@ -233,17 +233,17 @@ def command_sweep(args) -> int:
     from .sweep import (SweepFailed, default_folder, format_points, load_runs, plan_sweep,
                         point_table, run_sweep, stored_note)
 
-    if args.scheduler and args.executor == "processes":
-        raise ScenarioError(None, "--scheduler", "joins a Dask cluster: use it with "
-                            "--executor dask (or alone)")
+    from .workers import chosen_executor
+
+    executor = chosen_executor(args)
     plan = plan_sweep(args.file)
     # on a remote Dask cluster the runs are not in this machine's memory: check one run only
     check_memory_budget(sweep_scenarios(plan), plan.runs, 1 if args.scheduler else args.workers,
                         args.max_memory, args.yes)
     out = Path(args.out) if args.out is not None else default_folder(plan)
     try:
-        outcome = run_sweep(plan, out, workers=args.workers, executor=args.executor or
-                            "processes", scheduler=args.scheduler, quiet=args.quiet,
+        outcome = run_sweep(plan, out, workers=args.workers, executor=executor,
+                            scheduler=args.scheduler, quiet=args.quiet,
                             yes=args.yes, chunk=args.chunk,
                             announce=None if args.quiet else lambda line: print(line, flush=True))
     except KeyboardInterrupt:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 
+from .scenario import ScenarioError
+
 
 def process_context(preload: str):
     """How worker processes start: a fork server that imports `preload` (the module whose
@@ -67,3 +69,20 @@ def end_with(main_pid: int, main_started: bytes | None, interval: float = 0.5) -
 def end_with_this_process() -> tuple:
     """`initargs` for `end_with` naming the calling process."""
     return (os.getpid(), _started(os.getpid()))
+
+
+def chosen_executor(args) -> str:
+    """The executor a command's --executor / --scheduler flags ask for ("processes" or
+    "dask"; --scheduler alone means Dask), refusing a scheduler with processes and Dask
+    without its extra installed."""
+    if args.scheduler and args.executor == "processes":
+        raise ScenarioError(None, "--scheduler", "joins a Dask cluster: use it with "
+                            "--executor dask (or alone)")
+    executor = "dask" if args.scheduler else (args.executor or "processes")
+    if executor == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise ScenarioError(None, "--executor", "dask needs the 'dask' extra: "
+                                "pip install 'campaignsim[dask]'") from None
+    return executor

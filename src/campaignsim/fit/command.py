@@ -10,6 +10,7 @@ from pathlib import Path
 from ..folders import Claim, results_check
 from ..results_io import manifest, write_json, write_text
 from ..scenario import ScenarioError
+from ..workers import chosen_executor
 from .engine import generations, pyabc_prior, run_fit
 from .outputs import (CREDIBLE, fitted_toml, intervals, posterior_table, predictive,
                       write_posterior)
@@ -24,16 +25,7 @@ def default_folder(plan) -> Path:
 
 
 def _check_flags(args) -> str:
-    if args.scheduler and args.executor == "processes":
-        raise ScenarioError(None, "--scheduler", "joins a Dask cluster: use it with "
-                            "--executor dask (or alone)")
-    executor = "dask" if args.scheduler else (args.executor or "processes")
-    if executor == "dask":
-        try:
-            import distributed  # noqa: F401
-        except ImportError:
-            raise ScenarioError(None, "--executor", "dask needs the 'dask' extra: "
-                                "pip install 'campaignsim[dask]'") from None
+    executor = chosen_executor(args)
     try:
         import pyabc  # noqa: F401
     except ImportError:
