@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import scipy.sparse as sp
 
-from .agents import ACTIVE, AWARE, ENROLLED
+from .agents import ACTIVE, AWARE, ENROLLED, UNAWARE
 from .scenario import Scenario
 
 
@@ -85,6 +85,12 @@ class Approaches:
         self.hybrid_touched = np.zeros(shape, dtype=bool)
         self.champion_hazard = np.zeros(shape)
         self.any_hybrid = self.any_champion = False
+        self._start_hybrids()
+
+    def _start_hybrids(self) -> None:
+        self._open = None   # the week's open clinicians by department (hybrid_candidates)
+        self._taken = {}    # department -> its candidates left and the positions taken last
+        self._choices = []  # each approach: (clinicians, credibility, alignment, framing)
 
     def columns(self) -> list[Approaches]:
         """One Approaches per point of a batch, each writing into its row of these."""
@@ -97,14 +103,56 @@ class Approaches:
             setattr(row, name, getattr(self, name)[point])
         row.anyone_open = bool(row.approachable.any())
         row.any_hybrid = row.any_champion = False
+        row._start_hybrids()
         return row
 
-    def by_hybrid(self, chosen: np.ndarray, hazard: np.ndarray, alignment: float) -> None:
-        self.hybrid_hazard[chosen] = hazard
+    def hybrid_candidates(self, population, department: int) -> tuple:
+        """The clinicians of `department` a hybrid may approach now, ascending (neither
+        enrolled nor disengaged nor approached by a hybrid this week), and which of them
+        are unaware: slices of one gathering of every department's, made once a week (a
+        hybrid used to gather its department's itself, a dozen numpy calls each)."""
+        if department in self._taken:  # an earlier hybrid of the department approached
+            (candidates, unaware), taken = self._taken.pop(department)
+            keep = np.ones(len(candidates), dtype=bool)
+            keep[taken] = False
+            return candidates[keep], unaware[keep]
+        if self._open is None:
+            rows = np.flatnonzero(self.approachable)
+            rows = rows[np.argsort(population.department[rows], kind="stable")]
+            ends = np.cumsum(np.bincount(population.department[rows],
+                                         minlength=len(population.department_names)))
+            self._open = rows, population.state[rows] == UNAWARE, ends
+        rows, unaware, ends = self._open
+        start, end = (ends[department - 1] if department else 0), ends[department]
+        return rows[start:end], unaware[start:end]
+
+    def by_hybrid(self, department: int, candidates: tuple, taken, credibility: float,
+                  alignment: float, framing: float) -> int:
+        """A hybrid approaches the clinicians at positions `taken` of `candidates` (as
+        `hybrid_candidates` gave them); the hazard, credibility × (alignment × resonance
+        + framing), is computed for the week's approaches together (`hybrids_done`).
+        Returns how many it approached."""
+        chosen = candidates[0][taken]
+        self._taken[department] = candidates, taken  # for the department's next hybrid
+        if len(chosen):
+            self._choices.append((chosen, credibility, alignment, framing))
+        return len(chosen)
+
+    def hybrids_done(self, resonance: np.ndarray) -> None:
+        """Write the week's hybrid approaches: each clinician is approached by one hybrid at
+        most, so the writes of all at once are those of each in turn."""
+        if not self._choices:
+            return
+        chosen = np.concatenate([choice[0] for choice in self._choices])
+        lengths = [len(choice[0]) for choice in self._choices]
+        credibility, alignment, framing = (np.repeat(values, lengths) for values in
+                                           list(zip(*self._choices))[1:])
+        self.hybrid_hazard[chosen] = credibility * (alignment * resonance[chosen] + framing)
         self.hybrid_alignment[chosen] = alignment
         self.hybrid_touched[chosen] = True
         self.approachable[chosen] = False
-        self.any_hybrid = self.any_hybrid or len(chosen) > 0
+        self.any_hybrid = True
+        self._start_hybrids()
 
     def by_champions(self, hazard: np.ndarray) -> None:
         self.champion_hazard[:] = hazard

@@ -284,6 +284,7 @@ class CampaignModel(mesa.Model):
         hybrids = self.agents_by_type.get(HybridLeader)
         if hybrids is not None:
             self._hybrids_step(hybrids, approaches.anyone_open)
+            approaches.hybrids_done(self.population.resonance)
         champion_approaches(self)
 
     def _hybrids_step(self, hybrids, anyone_open: bool) -> None:
