@@ -224,14 +224,33 @@ def _decide_open(model, week: Week, columns, committed: np.ndarray) -> None:
     unaware = stays_open & (state == UNAWARE)
     approached = take(approaches.hybrid_touched) | (champion_hazard > 0)
     if terms.awareness_on:
-        unaware &= becomes_aware(u, probability, backlash, awareness_probability(
-            terms, push.broadcast > 0, push.event > 0, push.mandate > 0, approached,
-            enrolled_weight))
+        _becoming_aware(terms, push, unaware, u, probability, backlash, approached,
+                        enrolled_weight)
     elif not _all(week.campaign_exposure):
         unaware &= week.campaign_exposure | approached | exposed_by_peers
     new[unaware] = AWARE
     if not isinstance(columns, slice):
         week.new_state[..., columns] = new
+
+
+def _becoming_aware(terms, push, unaware: np.ndarray, u, probability, backlash, approached,
+                    enrolled_weight) -> None:
+    """Keep in `unaware` (the unaware who neither enrol nor backlash) those who become
+    aware by the `[awareness]` rule, computed on their entries only: a few weeks into a
+    campaign they are a handful of the open (its power, 1 − (1 − a_n)^K, was the open
+    part's dearest pass), and every formula is elementwise, so the numbers are the same."""
+    at = np.nonzero(unaware)
+    if not len(at[0]):
+        return
+
+    def of(values):
+        """The entries `at` of a per-entry array or a batch's (points, 1) column; a
+        number (or a switch of a single run) as it is."""
+        return _entries(values, at, unaware.shape) if isinstance(values, np.ndarray) else values
+
+    unaware[at] = becomes_aware(of(u), of(probability), of(backlash), awareness_probability(
+        terms.at(at[0] if len(at) > 1 else None), of(push.broadcast > 0), of(push.event > 0),
+        of(push.mandate > 0), of(approached), of(enrolled_weight)))
 
 
 def _any(values) -> bool:
