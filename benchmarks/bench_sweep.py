@@ -38,9 +38,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from targets import report  # noqa: E402
+from targets import report, scenarios_of  # noqa: E402
 
-BASELINE = HERE.parent / "scenarios" / "baseline.toml"
+#: the measured code's own scenario files (targets.scenarios_of), set by `in_child` for the
+#: child and its workers
+SCENARIOS_VARIABLE = "BENCH_SWEEP_SCENARIOS"
+BASELINE = Path(os.environ.get(SCENARIOS_VARIABLE, HERE.parent / "scenarios")) / "baseline.toml"
 THIS_SOURCE = HERE.parent / "src"
 MEASURES = ("sweep", "seeds", "run", "compare")
 COMPARED = ("baseline", "hybrid_aligned", "hybrid_mediating", "top_down_broadcast")
@@ -126,7 +129,8 @@ def in_child(source: Path, measure: str, args, out: Path) -> dict:
     """Take one measure in a fresh process that imports campaignsim from `source`."""
     command = [sys.executable, __file__, "--child", measure, "--workers", str(args.workers),
                "--replications", str(args.replications), "--out", str(out)]
-    env = dict(os.environ, PYTHONPATH=str(source))
+    env = dict(os.environ, PYTHONPATH=str(source),
+               **{SCENARIOS_VARIABLE: str(scenarios_of(source))})
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -181,7 +185,8 @@ def main() -> None:
     if args.before and Path(args.before).is_dir():
         sources = {"before": Path(args.before), **sources}
     print(f"{os.cpu_count()} cores, {args.workers} workers, load average "
-          f"{os.getloadavg()[0]:.2f}; before = {sources.get('before', '-')}")
+          f"{os.getloadavg()[0]:.2f}; before = {sources.get('before', '-')}; scenario files: "
+          + ", ".join(f"{label} {scenarios_of(source)}" for label, source in sources.items()))
     folder = Path(tempfile.mkdtemp(prefix="bench_sweep-"))
     try:
         for measure in args.only:

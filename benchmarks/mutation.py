@@ -1,13 +1,13 @@
 """Mutation testing of the model's core: run mutmut, print the score per file and the survivors.
 
 mutmut (PyPI, 3.x; `pip install -e .[verify]`) copies src/ into ./mutants, makes many
-small changes ("mutants") to the functions of rules.py, dynamics.py, agents.py, model.py
-and outcomes.py, and runs the fast tests that reach each changed function (the selection
+small changes ("mutants") to the functions of rules.py, dynamics.py (with approaches.py
+and population.py, split from it), agents.py, model.py and outcomes.py, and runs the fast tests that reach each changed function (the selection
 in pyproject `[tool.mutmut]`: test_rules, test_mechanisms*, test_engines, test_model).
 A mutant is *killed* when a test fails. Survivors are listed in docs/verification.md with
 the reason each is equivalent or harmless.
 
-    python3 benchmarks/mutation.py                 # all five files, rules.py first
+    python3 benchmarks/mutation.py                 # every file, rules.py first
     python3 benchmarks/mutation.py rules           # one file
     python3 benchmarks/mutation.py --report        # score of the last run, no new run
     python3 benchmarks/mutation.py --fresh --max-children 2
@@ -27,7 +27,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = ("rules", "dynamics", "agents", "model", "outcomes")
+FILES = ("rules", "dynamics", "approaches", "population", "agents", "model",
+         "outcomes")
 TARGETS = {"rules": 0.90, "overall": 0.80}
 # mutmut's exit codes (mutmut/stats.py): 1 and 3 kill, 0 survives, None was not run
 KILLED, SURVIVED, NOT_RUN = {1, 3}, {0}, {None}

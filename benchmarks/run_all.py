@@ -32,8 +32,10 @@ TAKES_BEFORE = ("bench_world.py", "bench_sweep.py")
 
 
 def export_commit(commit: str, folder: Path) -> Path | None:
-    """The source folder of `commit`, exported with git archive (None if not possible)."""
-    archive = subprocess.run(["git", "-C", str(HERE.parent), "archive", commit, "src"],
+    """The source folder of `commit`, exported with git archive with its scenarios beside it
+    (the scenario files that code reads; None if not possible)."""
+    archive = subprocess.run(["git", "-C", str(HERE.parent), "archive", commit, "src",
+                              "scenarios"],
                              capture_output=True)
     if archive.returncode != 0:
         print(f"cannot export {commit}: {archive.stderr.decode().strip()}", flush=True)

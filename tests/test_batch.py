@@ -20,7 +20,7 @@ import pytest
 
 import campaignsim
 from campaignsim import batch as batching
-from campaignsim import dynamics
+from campaignsim import approaches
 from campaignsim.agents import Clinician
 from campaignsim.runner import lean_model, run_batch, run_lean
 from campaignsim.scenario import validate_scenario
@@ -120,8 +120,8 @@ def test_batched_points_equal_their_separate_runs(monkeypatch, seed):
 
 def test_a_batch_that_mixes_up_points_is_caught(monkeypatch):
     """Hand every point the push of its neighbour: the comparison above must fail."""
-    stack = dynamics.Push.stack.__func__
-    monkeypatch.setattr(dynamics.Push, "stack",
+    stack = approaches.Push.stack.__func__
+    monkeypatch.setattr(approaches.Push, "stack",
                         classmethod(lambda cls, pushes: stack(cls, pushes[1:] + pushes[:1])))
     scenarios = [_point(change) for change in GRID[4:7]]
     world = StaffWorld.build(scenarios[0].staff, 3)

@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 import campaignsim
-from campaignsim import dynamics, rules
+from campaignsim import dynamics, population, rules
 from campaignsim.agents import Clinician
 from campaignsim.model import CampaignModel
 from campaignsim.scenario import validate_scenario
@@ -171,7 +171,7 @@ WRONG_RULES = {  # what is wrong: (where the vectorised engine reads it, name, w
                                           _fidelity_ignoring_alignment),
     "fatigue recovery inverted": (dynamics, "next_fatigue", _fatigue_recovery_inverted),
     "channels combined as min(sum h, 1)": (dynamics, "enrol_probability", _sum_not_product),
-    "erosion and activation from 1 - ownership": (dynamics, "commitment",
+    "erosion and activation from 1 - ownership": (population, "commitment",
                                                   _activation_from_disownership),
     "necessary channels from 1 - u": (dynamics, "needed_counts", _needed_when_not),
     "idea openness inverted": (CampaignModel, "department_alignment", _idea_openness_inverted),

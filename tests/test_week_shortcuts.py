@@ -5,23 +5,27 @@ The shortcuts (docs/performance.md): the enrolment part of a week computed on th
 entries of the clinicians still open when few are (`dynamics.GATHER_BELOW_SHARE`) and
 skipped when none are; some rows' neighbour sums taken from the whole sparse product on
 small graphs (`dynamics.WHOLE_PRODUCT_UP_TO_TIES`); the hybrids' shuffle owed, not drawn,
-in weeks when nobody can be approached; the recorded breakdowns as margins of one joint
-count. Each test forces a shortcut on everywhere and off everywhere and compares every
+in weeks when nobody can be approached; the hybrids choosing from one gathering of the
+week's candidates; the recorded breakdowns as margins of one joint count. Each test forces a shortcut on everywhere and off everywhere and compares every
 outcome and array, and checks that the shortcut was taken, so the comparison is not
 vacuous; shortcuts written wrong on purpose fail it (the `wrong` tests).
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
 from campaignsim import dynamics
+from campaignsim.agents import UNAWARE, HybridLeader
 from campaignsim.batch import run_together
 from campaignsim.model import CampaignModel
 from campaignsim.runner import lean_model, run_lean
 from campaignsim.scenario import validate_scenario
 from campaignsim.world import StaffWorld
+from conftest import scenario, staff
 from test_batch import assert_same_result
 
 STAFF = {"departments": 3, "clinicians_per_department": 40, "hybrids_per_department": 2,
@@ -183,3 +187,68 @@ def test_recorded_breakdowns_are_the_counts_of_each_week():
             break
         model.step()
     assert model.steps == 40 and records.state_counts[40, 0] < 120  # the run moved
+
+
+def _hybrid_alone(hybrid) -> None:
+    """A hybrid's week as each used to do it alone: gather its department's candidates,
+    draw its keys, write its approaches, drift (the code before the week's gathering)."""
+    model, settings, approaches = hybrid.model, hybrid.settings, hybrid.model.approaches
+    if not hybrid.campaigning:
+        return
+    chosen = np.empty(0, dtype=np.int64)
+    if approaches.anyone_open:
+        members = model.department_members[hybrid.department]
+        chosen = members[approaches.approachable[members]]
+        if hybrid.capacity == 0:
+            chosen = chosen[:0]
+        elif len(chosen) > hybrid.capacity:
+            keys = model.rng.random(len(chosen))
+            if settings.approach == "aware_first":
+                keys += model.population.state[chosen] == UNAWARE
+            chosen = chosen[np.argpartition(keys, hybrid.capacity - 1)[:hybrid.capacity]]
+    if len(chosen):
+        approaches.hybrid_hazard[chosen] = hybrid.credibility * (
+            hybrid.alignment * model.population.resonance[chosen]
+            + (1 - hybrid.alignment) * settings.adapted_resonance)
+        approaches.hybrid_alignment[chosen] = hybrid.alignment
+        approaches.hybrid_touched[chosen] = True
+        approaches.approachable[chosen] = False
+        approaches.any_hybrid = True
+    hybrid.approached_last_week = len(chosen)
+    target = settings.credibility_max * (1 - settings.legitimacy_cost * hybrid.alignment)
+    hybrid.credibility += settings.credibility_rate * (target - hybrid.credibility)
+
+
+@pytest.mark.parametrize("approach", ["aware_first", "random"])
+@pytest.mark.parametrize("capacity", [0, 1, 4])
+def test_hybrids_choose_as_each_alone(monkeypatch, approach, capacity):
+    """The hybrids choose from one gathering of the week's candidates (each takes its
+    department's slice, the next hybrid there what is left), and their approaches are
+    written together: exactly what each hybrid choosing and writing alone gave, every
+    week's approaches, draws and states (3 hybrids a department, so later hybrids choose
+    among what earlier ones left; small departments, so that late hybrids take all that is
+    left; aware and unaware candidates together for several weeks)."""
+    s = scenario(weeks=12, seed=5,
+                 staff=staff(12, departments=4, hybrids_per_department=3, managers=1,
+                             within_department_density=0.3),
+                 hybrids={"capacity": capacity, "approach": approach, "credibility": 0.2,
+                          "alignment": {"distribution": "uniform", "low": 0.2, "high": 0.9}},
+                 broadcast={"intensity": 0.02}, peer={"rule": "threshold"},
+                 awareness={"broadcast": 0.3, "approach": 0.5})  # aware and unaware for weeks
+    gathered, alone = (CampaignModel(s, clinician_agents=False) for _ in range(2))
+    for hybrid in alone.agents_by_type[HybridLeader]:
+        monkeypatch.setattr(hybrid, "step", functools.partial(_hybrid_alone, hybrid))
+    approached = 0
+    while gathered.running:
+        gathered.step()
+        alone.step()
+        for name in ("hybrid_hazard", "hybrid_alignment", "hybrid_touched"):
+            assert np.array_equal(getattr(gathered.approaches, name),
+                                  getattr(alone.approaches, name)), name
+        assert gathered.approaches.any_hybrid == alone.approaches.any_hybrid
+        assert np.array_equal(gathered.population.state, alone.population.state)
+        assert gathered.rng.random() == alone.rng.random()  # the same draws so far
+        approached += int(gathered.approaches.hybrid_touched.sum())
+    assert [h.approached_last_week for h in gathered.hybrids] == \
+        [h.approached_last_week for h in alone.hybrids]
+    assert (approached > 0) == (capacity > 0)

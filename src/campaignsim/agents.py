@@ -9,13 +9,10 @@ and all clinicians are updated together in one vectorised step (see dynamics.py)
 from __future__ import annotations
 
 import mesa
-import numpy as np
 
 from .scenario import CHANNELS, STATES
 
 UNAWARE, AWARE, ENROLLED, ACTIVE, DISENGAGED = range(len(STATES))
-NOBODY = np.empty(0, dtype=np.int64)  # clinician indices of an approach to nobody
-NOBODY.flags.writeable = False
 
 
 class Manager(mesa.Agent):
@@ -56,32 +53,31 @@ class HybridLeader(mesa.Agent):
         self.credibility = settings.credibility if settings is not None else 0.0
         self.approached_last_week = 0
 
-    def choose_clinicians(self) -> np.ndarray:
-        """Indices of the clinicians this hybrid approaches this week: up to `capacity` of
-        its department who are neither enrolled nor disengaged nor already approached this
-        week; with `approach = "aware_first"` the aware before the unaware, else at random."""
+    def choose_clinicians(self) -> tuple:
+        """The clinicians this hybrid approaches this week: up to `capacity` of its
+        department who are neither enrolled nor disengaged nor already approached this
+        week; with `approach = "aware_first"` the aware before the unaware, else at random.
+        Returns its candidates (`Approaches.hybrid_candidates`) and the positions taken."""
         model = self.model
-        members = model.department_members[self.department]
-        candidates = members[model.approaches.approachable[members]]
-        if self.capacity == 0 or len(candidates) <= self.capacity:
-            return candidates if self.capacity else candidates[:0]
-        keys = model.rng.random(len(candidates))
+        candidates = model.approaches.hybrid_candidates(model.population, self.department)
+        count = len(candidates[0])
+        if self.capacity == 0 or count <= self.capacity:
+            return candidates, slice(None) if self.capacity else slice(0)
+        keys = model.rng.random(count)
         if self.settings.approach == "aware_first":
-            keys += model.population.state[candidates] == UNAWARE  # the aware come first
-        return candidates[np.argpartition(keys, self.capacity - 1)[: self.capacity]]
+            keys += candidates[1]  # the unaware's keys raised by 1: the aware come first
+        return candidates, keys.argpartition(self.capacity - 1)[: self.capacity]
 
     def step(self) -> None:
         if not self.campaigning:
             return
-        # nobody open to enrolment (most weeks of a campaign that reaches everyone): no search
-        chosen = self.choose_clinicians() if self.model.approaches.anyone_open else NOBODY
         settings = self.settings
-        if len(chosen):
-            resonance = self.model.population.resonance[chosen]
-            hazard = self.credibility * (self.alignment * resonance
-                                         + (1 - self.alignment) * settings.adapted_resonance)
-            self.model.approaches.by_hybrid(chosen, hazard, self.alignment)
-        self.approached_last_week = len(chosen)
+        self.approached_last_week = 0
+        # nobody open to enrolment (most weeks of a campaign that reaches everyone): no search
+        if self.model.approaches.anyone_open:
+            self.approached_last_week = self.model.approaches.by_hybrid(
+                self.department, *self.choose_clinicians(), self.credibility, self.alignment,
+                (1 - self.alignment) * settings.adapted_resonance)
         target = settings.credibility_max * (1 - settings.legitimacy_cost * self.alignment)
         self.credibility += settings.credibility_rate * (target - self.credibility)
 

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dynamics import Approaches, Population, Push, commit_week, decide_all, start_week
+from .approaches import Approaches, Push
+from .dynamics import commit_week, decide_all, start_week
+from .population import Population
 from .model import CampaignModel
 from .outcomes import summarise
 from .runner import RunResult

@@ -1,11 +1,13 @@
-"""Campaign dynamics: the weekly push, the approaches, and one week of clinician decisions.
+"""Campaign dynamics: one week of clinician decisions (the vectorised engine) and its commit.
 
 A week of the vectorised (default) engine: `start_week` snapshots last week's states and
 draws one uniform number per clinician; `decide_all` decides for everyone at once (one
 sparse product for peer influence, the rules of rules.py elementwise, no Python loop over
-clinicians); `commit_week` applies the decisions. The reference engine (reference.py)
-shares only the approaches, the draws' generator and the state arrays. The equations
-are in docs/model.md.
+clinicians); `commit_week` applies the decisions. What they read was set before: the
+managers' push and the hybrids' and champions' approaches (approaches.py), the
+clinicians' state (population.py). The reference engine (reference.py) shares only the
+approaches, the draws' generator and the state arrays. The equations are in
+docs/model.md.
 
 The same functions step a batch of design points that share a world and the weekly
 draws (batch.py): the per-clinician arrays are then (points, clinicians), each point's
@@ -17,233 +19,16 @@ arrays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
 from .agents import ACTIVE, AWARE, DISENGAGED, ENROLLED, UNAWARE
-from .rules import (CHANNEL, Terms, awareness_probability, becomes_aware, commitment,
-                    enrol_probability, enrolment_fidelity, enrolment_ownership, erosion_hazard,
-                    needed_counts, next_fatigue, peer_hazard, pick_channel)
-from .scenario import CHANNELS, Scenario
-
-
-@dataclass(frozen=True)
-class Push:
-    """What the managers push at clinicians in one week."""
-
-    broadcast: float = 0.0  # weekly hazard of a fully resonant broadcast
-    event: float = 0.0      # reach of this week's event (0 = no event)
-    mandate: float = 0.0    # mandate pressure (0 = no mandate)
-
-    @property
-    def tempo(self) -> float:
-        """The week's campaign load, which feeds fatigue."""
-        return self.broadcast + self.event + self.mandate
-
-    @classmethod
-    def stack(cls, pushes: list[Push]) -> Push:
-        """The pushes of a batch of points, one (points, 1) column per kind."""
-        return cls(*(np.array([getattr(push, kind.name) for push in pushes])[:, None]
-                     for kind in fields(cls)))
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """The managers' campaign schedule, read from the scenario."""
-
-    scenario: Scenario
-
-    def push(self, week: int) -> Push:
-        """The push for `week` (weeks count from 1)."""
-        s = self.scenario
-        broadcast, events, mandate = s.on("broadcast"), s.on("events"), s.on("mandate")
-
-        def running(table) -> bool:
-            return table.start_week <= week and (table.end_week is None or week <= table.end_week)
-
-        return Push(
-            broadcast=broadcast.intensity if broadcast and running(broadcast) else 0.0,
-            event=events.reach if events and week in events.weeks else 0.0,
-            mandate=mandate.pressure if mandate and running(mandate) else 0.0,
-        )
-
-    def shock(self, week: int) -> float:
-        """Resonance added by a serious incident, halving every `half_life` weeks."""
-        shock = self.scenario.on("shock")
-        if shock is None or week < shock.week:
-            return 0.0
-        return shock.size * 2.0 ** (-(week - shock.week) / shock.half_life)
-
-
-#: The arrays of a Population that a batch keeps per point (its columns).
-PER_POINT = ("champion", "trust", "threshold", "state", "ownership", "fidelity", "channel",
-             "enrolled_week", "fatigue", "resonance", "erosion_base", "activation")
-
-
-@dataclass
-class Population:
-    """The clinicians' state, one row per clinician (index order = graph order)."""
-
-    nodes: list
-    department: np.ndarray        # int codes into department_names
-    department_names: list
-    profession: np.ndarray        # int codes into profession_names
-    profession_names: list
-    champion: np.ndarray          # bool
-    trust: np.ndarray             # trust in management, [0, 1]
-    threshold: np.ndarray         # peer threshold, [0, 1]
-    adjacency: sp.csr_matrix      # clinician–clinician ties (symmetric, 0/1)
-    terms: Terms                  # the scenario's constants (for what enrolment fixes)
-    state: np.ndarray = field(init=False)
-    ownership: np.ndarray = field(init=False)
-    fidelity: np.ndarray = field(init=False)
-    channel: np.ndarray = field(init=False)
-    enrolled_week: np.ndarray = field(init=False)
-    fatigue: np.ndarray = field(init=False)
-    resonance: np.ndarray = field(init=False)
-
-    def __post_init__(self):
-        n = len(self.nodes)
-        self.state = np.zeros(n, dtype=np.int8)
-        self.ownership = np.zeros(n)
-        self.fidelity = np.zeros(n)
-        self.channel = np.full(n, -1, dtype=np.int8)
-        self.enrolled_week = np.full(n, -1, dtype=np.int32)
-        self.fatigue = np.zeros(n)
-        self.resonance = np.zeros(n)
-        self.erosion_base = np.zeros(n)   # fixed at enrolment with ownership (rules.commitment)
-        self.activation = np.zeros(n)     # weekly activation probability, likewise
-        # cumulative over the run: enrolments by channel (the hazard-share pick), the
-        # enrolments that needed each channel, and the sums of ownership and fidelity at
-        # the campaign's enrolments (seeds excluded)
-        self.enrolments = np.zeros(len(CHANNELS), dtype=np.int64)
-        self.needed = np.zeros(len(CHANNELS), dtype=np.int64)
-        self.ownership_at_enrolment = self.fidelity_at_enrolment = 0.0
-
-    def __len__(self) -> int:
-        return len(self.nodes)
-
-    @classmethod
-    def stacked(cls, columns: list[Population]) -> Population:
-        """The population of a batch of points on one world: each per-point array becomes
-        a (points, clinicians) array, and every point's population is rebound to its row
-        of it, so the points' own code (hybrids, champions, enrolment records) writes
-        straight into the batch."""
-        first = columns[0]
-        batch = cls(nodes=first.nodes, department=first.department,
-                    department_names=first.department_names, profession=first.profession,
-                    profession_names=first.profession_names, champion=first.champion,
-                    trust=first.trust, threshold=first.threshold, adjacency=first.adjacency,
-                    terms=Terms.stack([column.terms for column in columns]))
-        for name in PER_POINT:
-            stack = np.stack([getattr(column, name) for column in columns])
-            setattr(batch, name, stack)
-            for point, column in enumerate(columns):
-                setattr(column, name, stack[point])
-        return batch
-
-    def enrol(self, index: np.ndarray, week: int, channel: str | np.ndarray,
-              ownership, fidelity) -> None:
-        """Record enrolments: state, week, channel, ownership and fidelity."""
-        codes = np.broadcast_to(CHANNEL[channel] if isinstance(channel, str) else channel,
-                                np.shape(index))
-        self.state[index] = ENROLLED
-        self.enrolled_week[index] = week
-        self.channel[index] = codes
-        self.enrolments += np.bincount(codes, minlength=len(CHANNELS))
-        self.ownership[index] = ownership
-        self.fidelity[index] = fidelity
-        self.erosion_base[index], self.activation[index] = commitment(self.terms,
-                                                                      self.ownership[index])
-        campaign = codes != CHANNEL["seed"]
-        # numpy's pairwise sum of the week's enrolments in index order (the reference
-        # engine sums the same array the same way)
-        self.ownership_at_enrolment += float(np.sum(self.ownership[index][campaign]))
-        self.fidelity_at_enrolment += float(np.sum(self.fidelity[index][campaign]))
-
-
-class Approaches:
-    """This week's personal approaches: by hybrids and by champions."""
-
-    def __init__(self, shape: int | tuple, state: np.ndarray | None = None):
-        # who may still be approached by a hybrid this week: neither enrolled nor
-        # disengaged, and not yet approached by another hybrid
-        self.approachable = state <= AWARE if state is not None else np.zeros(shape, dtype=bool)
-        # False: nobody is open to enrolment, so nobody will be approached (most weeks of
-        # a campaign that reaches everyone); the approaches then skip their search
-        self.anyone_open = bool(self.approachable.any())
-        self.hybrid_hazard = np.zeros(shape)
-        self.hybrid_alignment = np.zeros(shape)
-        self.hybrid_touched = np.zeros(shape, dtype=bool)
-        self.champion_hazard = np.zeros(shape)
-        self.any_hybrid = self.any_champion = False
-
-    def columns(self) -> list[Approaches]:
-        """One Approaches per point of a batch, each writing into its row of these."""
-        return [self._row(point) for point in range(len(self.approachable))]
-
-    def _row(self, point: int) -> Approaches:
-        row = object.__new__(Approaches)  # its arrays are views of ours, not new ones
-        for name in ("approachable", "hybrid_hazard", "hybrid_alignment", "hybrid_touched",
-                     "champion_hazard"):
-            setattr(row, name, getattr(self, name)[point])
-        row.anyone_open = bool(row.approachable.any())
-        row.any_hybrid = row.any_champion = False
-        return row
-
-    def by_hybrid(self, chosen: np.ndarray, hazard: np.ndarray, alignment: float) -> None:
-        self.hybrid_hazard[chosen] = hazard
-        self.hybrid_alignment[chosen] = alignment
-        self.hybrid_touched[chosen] = True
-        self.approachable[chosen] = False
-        self.any_hybrid = self.any_hybrid or len(chosen) > 0
-
-    def by_champions(self, hazard: np.ndarray) -> None:
-        self.champion_hazard[:] = hazard
-        self.any_champion = bool(hazard.any())
-
-
-def choose_among_neighbours(adjacency: sp.csr_matrix, rows: np.ndarray, eligible: np.ndarray,
-                            capacity: int, rng: np.random.Generator) -> np.ndarray:
-    """For each row, up to `capacity` eligible neighbours chosen at random (vectorised).
-
-    Returns the chosen neighbour indices, one entry per (row, neighbour) pair, so a
-    clinician approached by two rows appears twice.
-    """
-    starts, ends = adjacency.indptr[rows], adjacency.indptr[rows + 1]
-    lengths = ends - starts
-    if capacity == 0 or lengths.sum() == 0:
-        return np.empty(0, dtype=np.int64)
-    owner = np.repeat(np.arange(len(rows)), lengths)
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    targets = adjacency.indices[np.repeat(starts, lengths) + offsets]
-    keep = eligible[targets]
-    targets, owner = targets[keep], owner[keep]
-    keys = rng.random(len(targets))
-    order = np.lexsort((keys, owner))
-    targets, owner = targets[order], owner[order]
-    first = np.r_[0, np.flatnonzero(owner[1:] != owner[:-1]) + 1]
-    rank = np.arange(len(owner)) - np.repeat(first, np.diff(np.r_[first, len(owner)]))
-    return targets[rank < capacity]
-
-
-def champion_approaches(model) -> None:
-    """Champions who are enrolled or active approach non-enrolled neighbours."""
-    champions = model.spec.on("champions")
-    population = model.population
-    if champions is None or not model.approaches.anyone_open:
-        return
-    state = population.state
-    rows = np.flatnonzero(population.champion & ((state == ENROLLED) | (state == ACTIVE)))
-    chosen = choose_among_neighbours(population.adjacency, rows, state <= AWARE,
-                                     champions.capacity, model.rng)
-    times = np.bincount(chosen, minlength=len(population))
-    model.approaches.by_champions(1.0 - (1.0 - champions.persuasion) ** times)
-
-
-# --- one week: shared inputs, the decisions (by either engine), the commit -----------
+from .rules import (CHANNEL, awareness_probability, becomes_aware, enrol_probability,
+                    enrolment_fidelity, enrolment_ownership, erosion_hazard, needed_counts,
+                    next_fatigue, peer_hazard, pick_channel)
+from .scenario import CHANNELS
 
 
 @dataclass
@@ -439,14 +224,33 @@ def _decide_open(model, week: Week, columns, committed: np.ndarray) -> None:
     unaware = stays_open & (state == UNAWARE)
     approached = take(approaches.hybrid_touched) | (champion_hazard > 0)
     if terms.awareness_on:
-        unaware &= becomes_aware(u, probability, backlash, awareness_probability(
-            terms, push.broadcast > 0, push.event > 0, push.mandate > 0, approached,
-            enrolled_weight))
+        _becoming_aware(terms, push, unaware, u, probability, backlash, approached,
+                        enrolled_weight)
     elif not _all(week.campaign_exposure):
         unaware &= week.campaign_exposure | approached | exposed_by_peers
     new[unaware] = AWARE
     if not isinstance(columns, slice):
         week.new_state[..., columns] = new
+
+
+def _becoming_aware(terms, push, unaware: np.ndarray, u, probability, backlash, approached,
+                    enrolled_weight) -> None:
+    """Keep in `unaware` (the unaware who neither enrol nor backlash) those who become
+    aware by the `[awareness]` rule, computed on their entries only: a few weeks into a
+    campaign they are a handful of the open (its power, 1 − (1 − a_n)^K, was the open
+    part's dearest pass), and every formula is elementwise, so the numbers are the same."""
+    at = np.nonzero(unaware)
+    if not len(at[0]):
+        return
+
+    def of(values):
+        """The entries `at` of a per-entry array or a batch's (points, 1) column; a
+        number (or a switch of a single run) as it is."""
+        return _entries(values, at, unaware.shape) if isinstance(values, np.ndarray) else values
+
+    unaware[at] = becomes_aware(of(u), of(probability), of(backlash), awareness_probability(
+        terms.at(at[0] if len(at) > 1 else None), of(push.broadcast > 0), of(push.event > 0),
+        of(push.mandate > 0), of(approached), of(enrolled_weight)))
 
 
 def _any(values) -> bool:

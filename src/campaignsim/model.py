@@ -14,8 +14,9 @@ import numpy as np
 
 from .agents import ACTIVE, ENROLLED, Clinician, HybridLeader, Manager
 from .checks import StaffOutline, check_staff_requirements, seed_count
-from .dynamics import (Approaches, Population, Push, Schedule, champion_approaches,
-                       commit_week, decide_all, start_week)
+from .approaches import Approaches, Push, Schedule, champion_approaches
+from .dynamics import commit_week, decide_all, start_week
+from .population import Population
 from .reference import ReferenceWeek
 from .rules import Terms, resonance
 from .scenario import (CHANNELS, SEED_MAX, STATES, Scenario, require_scenario,
@@ -283,6 +284,7 @@ class CampaignModel(mesa.Model):
         hybrids = self.agents_by_type.get(HybridLeader)
         if hybrids is not None:
             self._hybrids_step(hybrids, approaches.anyone_open)
+            approaches.hybrids_done(self.population.resonance)
         champion_approaches(self)
 
     def _hybrids_step(self, hybrids, anyone_open: bool) -> None:

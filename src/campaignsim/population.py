@@ -1,0 +1,107 @@
+"""The clinicians' state as arrays: one row per clinician, or (points, clinicians) in a batch.
+
+Both engines read and write the same `Population`: the attributes drawn with the world
+(department, profession, champion, trust, threshold, the adjacency), each clinician's
+state and what enrolment fixed (channel, week, ownership, fidelity, and from them the
+erosion base and activation probability, rules.commitment), and the cumulative counts
+the outcomes read. A batch of design points on one world (batch.py) stacks the arrays
+that differ between points (`PER_POINT`) and rebinds every point's population to its row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from .agents import ENROLLED
+from .rules import CHANNEL, Terms, commitment
+from .scenario import CHANNELS
+
+
+#: The arrays of a Population that a batch keeps per point (its columns).
+PER_POINT = ("champion", "trust", "threshold", "state", "ownership", "fidelity", "channel",
+             "enrolled_week", "fatigue", "resonance", "erosion_base", "activation")
+
+
+@dataclass
+class Population:
+    """The clinicians' state, one row per clinician (index order = graph order)."""
+
+    nodes: list
+    department: np.ndarray        # int codes into department_names
+    department_names: list
+    profession: np.ndarray        # int codes into profession_names
+    profession_names: list
+    champion: np.ndarray          # bool
+    trust: np.ndarray             # trust in management, [0, 1]
+    threshold: np.ndarray         # peer threshold, [0, 1]
+    adjacency: sp.csr_matrix      # clinician–clinician ties (symmetric, 0/1)
+    terms: Terms                  # the scenario's constants (for what enrolment fixes)
+    state: np.ndarray = field(init=False)
+    ownership: np.ndarray = field(init=False)
+    fidelity: np.ndarray = field(init=False)
+    channel: np.ndarray = field(init=False)
+    enrolled_week: np.ndarray = field(init=False)
+    fatigue: np.ndarray = field(init=False)
+    resonance: np.ndarray = field(init=False)
+
+    def __post_init__(self):
+        n = len(self.nodes)
+        self.state = np.zeros(n, dtype=np.int8)
+        self.ownership = np.zeros(n)
+        self.fidelity = np.zeros(n)
+        self.channel = np.full(n, -1, dtype=np.int8)
+        self.enrolled_week = np.full(n, -1, dtype=np.int32)
+        self.fatigue = np.zeros(n)
+        self.resonance = np.zeros(n)
+        self.erosion_base = np.zeros(n)   # fixed at enrolment with ownership (rules.commitment)
+        self.activation = np.zeros(n)     # weekly activation probability, likewise
+        # cumulative over the run: enrolments by channel (the hazard-share pick), the
+        # enrolments that needed each channel, and the sums of ownership and fidelity at
+        # the campaign's enrolments (seeds excluded)
+        self.enrolments = np.zeros(len(CHANNELS), dtype=np.int64)
+        self.needed = np.zeros(len(CHANNELS), dtype=np.int64)
+        self.ownership_at_enrolment = self.fidelity_at_enrolment = 0.0
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    @classmethod
+    def stacked(cls, columns: list[Population]) -> Population:
+        """The population of a batch of points on one world: each per-point array becomes
+        a (points, clinicians) array, and every point's population is rebound to its row
+        of it, so the points' own code (hybrids, champions, enrolment records) writes
+        straight into the batch."""
+        first = columns[0]
+        batch = cls(nodes=first.nodes, department=first.department,
+                    department_names=first.department_names, profession=first.profession,
+                    profession_names=first.profession_names, champion=first.champion,
+                    trust=first.trust, threshold=first.threshold, adjacency=first.adjacency,
+                    terms=Terms.stack([column.terms for column in columns]))
+        for name in PER_POINT:
+            stack = np.stack([getattr(column, name) for column in columns])
+            setattr(batch, name, stack)
+            for point, column in enumerate(columns):
+                setattr(column, name, stack[point])
+        return batch
+
+    def enrol(self, index: np.ndarray, week: int, channel: str | np.ndarray,
+              ownership, fidelity) -> None:
+        """Record enrolments: state, week, channel, ownership and fidelity."""
+        codes = np.broadcast_to(CHANNEL[channel] if isinstance(channel, str) else channel,
+                                np.shape(index))
+        self.state[index] = ENROLLED
+        self.enrolled_week[index] = week
+        self.channel[index] = codes
+        self.enrolments += np.bincount(codes, minlength=len(CHANNELS))
+        self.ownership[index] = ownership
+        self.fidelity[index] = fidelity
+        self.erosion_base[index], self.activation[index] = commitment(self.terms,
+                                                                      self.ownership[index])
+        campaign = codes != CHANNEL["seed"]
+        # numpy's pairwise sum of the week's enrolments in index order (the reference
+        # engine sums the same array the same way)
+        self.ownership_at_enrolment += float(np.sum(self.ownership[index][campaign]))
+        self.fidelity_at_enrolment += float(np.sum(self.fidelity[index][campaign]))
