@@ -150,7 +150,6 @@ class Approaches:
         self.hybrid_hazard[chosen] = credibility * (alignment * resonance[chosen] + framing)
         self.hybrid_alignment[chosen] = alignment
         self.hybrid_touched[chosen] = True
-        self.approachable[chosen] = False
         self.any_hybrid = True
         self._start_hybrids()
 
