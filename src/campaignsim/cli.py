@@ -352,6 +352,16 @@ def command_scenarios(args) -> int:
     return 0
 
 
+def add_executor_flags(parser, processes: str) -> None:
+    """--executor and --scheduler, read by `workers.chosen_executor` (sweep, fit, optimise);
+    `processes` says what the default executor is for this command."""
+    parser.add_argument("--executor", choices=("processes", "dask"), default=None,
+                        help=f"{processes} or dask.distributed (needs the 'dask' extra)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="join the Dask cluster at ADDRESS (tcp://host:8786); without "
+                             "it, --executor dask starts a local cluster on 127.0.0.1")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="campaignsim",
@@ -436,12 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="processes (default: all cores; 1 runs in this process); with "
                             "--executor dask, the local cluster's workers. Results do not "
                             "depend on it")
-    sweep.add_argument("--executor", choices=("processes", "dask"), default=None,
-                       help="processes on this machine (default) or dask.distributed (needs "
-                            "the 'dask' extra)")
-    sweep.add_argument("--scheduler", metavar="ADDRESS",
-                       help="join the Dask cluster at ADDRESS (tcp://host:8786); without it, "
-                            "--executor dask starts a local cluster on 127.0.0.1")
+    add_executor_flags(sweep, "processes on this machine (default)")
     sweep.add_argument("--out", metavar="DIR",
                        help="results folder (default: results/<scenario name>-sweep/)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -467,10 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--workers", type=whole_number_flag(1, WORKERS_MAX), default=1,
                      metavar="N", help="processes (default 1: reproducible run for run); "
                                        "with --executor dask, the local cluster's workers")
-    fit.add_argument("--executor", choices=("processes", "dask"), default=None,
-                     help="pyABC's multicore sampler (default) or its Dask sampler")
-    fit.add_argument("--scheduler", metavar="ADDRESS",
-                     help="join the Dask cluster at ADDRESS (tcp://host:8786)")
+    add_executor_flags(fit, "pyABC's multicore sampler (default)")
     fit.add_argument("--seed", type=whole_number_flag(0, SEED_MAX),
                      help="seed of the fit (default: the scenario's)")
     fit.add_argument("--out", metavar="DIR", help="results folder (default: "
@@ -494,10 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
     optimise.add_argument("--workers", type=whole_number_flag(1, WORKERS_MAX), default=None,
                           help="worker processes (default: all cores); results do not "
                                "depend on it")
-    optimise.add_argument("--executor", choices=("processes", "dask"), default=None,
-                          help="local worker processes (default) or dask.distributed")
-    optimise.add_argument("--scheduler", metavar="ADDRESS",
-                          help="join a running Dask scheduler (tcp://host:8786)")
+    add_executor_flags(optimise, "local worker processes (default)")
     optimise.add_argument("--seed", type=whole_number_flag(0, SEED_MAX),
                           help="seed of the search and held-out replicates (default: the "
                                "scenario's)")
