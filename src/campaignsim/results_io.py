@@ -52,15 +52,23 @@ def write_json(path: Path, data) -> None:
     write_text(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
 
 
-def versions() -> dict:
-    """Versions of Python and the libraries that shape the results."""
+def versions(*extras: str) -> dict:
+    """Versions of Python and the libraries that shape the results, and of `extras` (the
+    optional libraries a command used: pyABC for fit, Optuna for optimise) where installed."""
     found = {"python": platform.python_version()}
     for package in ("campaignsim", "mesa", "numpy", "scipy", "networkx", "pandas", "pydantic"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = None
+        found[package] = _version(package)
+    for package in extras:
+        if (version := _version(package)) is not None:
+            found[package] = version
     return found
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def manifest(kind: str, identity: str, **fields) -> dict:

@@ -4,11 +4,10 @@ posterior, fitted.toml, figures and manifest, print the credible intervals."""
 from __future__ import annotations
 
 import time
-from importlib import metadata
 from pathlib import Path
 
 from ..folders import Claim, results_check
-from ..results_io import manifest, write_json, write_text
+from ..results_io import manifest, versions, write_json, write_text
 from ..scenario import ScenarioError
 from ..workers import chosen_executor
 from .engine import generations, pyabc_prior, run_fit
@@ -32,12 +31,6 @@ def _check_flags(args) -> str:
         raise ScenarioError(None, "fit", "needs pyABC: pip install 'campaignsim[fit]'") from None
     return executor
 
-
-def _versions() -> dict:
-    try:
-        return {"pyabc": metadata.version("pyabc")}
-    except metadata.PackageNotFoundError:
-        return {}
 
 
 def fit_command(args, check_memory) -> int:
@@ -81,7 +74,7 @@ def fit_command(args, check_memory) -> int:
                    "patterns_met": predicted.get("met"),
                    "seconds_this_invocation": round(time.perf_counter() - started, 1)}
         record = manifest("fit", identity, status="complete", **fields, **summary)
-        record["versions"].update(_versions())
+        record["versions"] = versions("pyabc")
         write_json(folder / "manifest.json", record)
     print(format_intervals(found))
     if predicted.get("met"):

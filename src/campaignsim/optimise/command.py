@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import os
 import time
-from importlib import metadata
 from pathlib import Path
 
 from ..folders import Claim, results_check
-from ..results_io import manifest, write_json, write_text
+from ..results_io import manifest, versions, write_json, write_text
 from ..scenario import ScenarioError
 from ..workers import chosen_executor
 from ..world import StaffWorld
@@ -46,12 +45,6 @@ def _posterior_record(plan) -> dict | None:
             "quantile": spec.quantile if spec.robust == "quantile" else None,
             "parameter_sets": plan.parameter_sets}
 
-
-def _versions() -> dict:
-    try:
-        return {"optuna": metadata.version("optuna")}
-    except metadata.PackageNotFoundError:
-        return {}
 
 
 def optimise_command(args, check_memory) -> int:
@@ -96,7 +89,7 @@ def optimise_command(args, check_memory) -> int:
                           seconds=round(time.perf_counter() - started, 1),
                           resolved=plan.scenario.to_dict(), result=found,
                           posterior=_posterior_record(plan))
-        record["versions"].update(_versions())
+        record["versions"] = versions("optuna")
         write_json(folder / "manifest.json", record)
     print(note)
     print(f"wrote {out}/: {' '.join(written)} manifest.json")
