@@ -23,6 +23,7 @@ A posterior file is data: read with pyarrow (Parquet) or pandas (CSV), never unp
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import stat
 from dataclasses import dataclass
@@ -95,7 +96,9 @@ def shipped_posterior() -> Path:
     return bundled_folder() / SHIPPED
 
 
-def _read_table(path: Path) -> pd.DataFrame:
+def _read_table(path: Path) -> tuple[pd.DataFrame, str]:
+    """The file's table and the sha256 of the bytes it was parsed from (read once)."""
+
     def bad(message: str) -> ScenarioError:
         return ScenarioError(path, None, message)
 
@@ -108,17 +111,22 @@ def _read_table(path: Path) -> pd.DataFrame:
     if info.st_size > MAX_BYTES:
         raise bad(f"is larger than {MAX_BYTES >> 20} MiB; a posterior is a table of particles")
     suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".csv"):
+        raise bad("unknown file type; allowed: .parquet (as `campaignsim fit` writes it) "
+                  "or .csv")
     try:
+        data = path.read_bytes()
         if suffix == ".parquet":
+            import pyarrow as arrow
             import pyarrow.parquet as parquet
 
             # plain columns only; the pandas metadata (index, types) is not applied
-            return parquet.read_table(path).to_pandas(ignore_metadata=True)
-        if suffix == ".csv":
-            return pd.read_csv(path, encoding="utf-8")
+            table = parquet.read_table(arrow.BufferReader(data)).to_pandas(ignore_metadata=True)
+        else:
+            table = pd.read_csv(io.BytesIO(data), encoding="utf-8")
     except (ValueError, OSError, UnicodeDecodeError) as err:
         raise bad(f"cannot be read as {suffix[1:]}: {err}") from None
-    raise bad("unknown file type; allowed: .parquet (as `campaignsim fit` writes it) or .csv")
+    return table, hashlib.sha256(data).hexdigest()
 
 
 def load_posterior(path: str | Path) -> Posterior:
@@ -132,7 +140,7 @@ def load_posterior(path: str | Path) -> Posterior:
             WEIGHT_SUM_TOLERANCE, for CSV rounding; they are then normalised exactly).
     """
     path = Path(path)
-    table = _read_table(path)
+    table, digest = _read_table(path)
     if table.empty:
         raise ScenarioError(path, None, "has no particles (rows); a posterior needs at least one")
     columns = [str(c) for c in table.columns]
@@ -155,7 +163,6 @@ def load_posterior(path: str | Path) -> Posterior:
         raise ScenarioError(path, WEIGHT, f"must sum to 1 (got {weights.sum():.6g}); "
                             "a posterior's weights are normalised")
     table[WEIGHT] = weights / weights.sum()
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return Posterior(source=path, table=table.reset_index(drop=True), sha256=digest)
 
 
