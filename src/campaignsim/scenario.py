@@ -27,6 +27,7 @@ from typing_extensions import TypeAliasType
 
 # The [fit] and [optimise] tables' schemas live with their commands; they import nothing
 # from here.
+from .dotted import flatten_paths
 from .fit.schema import Fit
 from .optimise.schema import Optimise
 # Re-exported here, where callers find them; defined apart so that the command line can
@@ -519,7 +520,7 @@ class Sample(Strict):
     @field_validator("ranges", mode="before")
     @classmethod
     def _dotted_ranges(cls, value: Any) -> Any:
-        return _flatten_paths(value) if isinstance(value, dict) else value
+        return flatten_paths(value) if isinstance(value, dict) else value
 
     @field_validator("ranges")
     @classmethod
@@ -556,23 +557,6 @@ class Sample(Strict):
         return self
 
 
-def _flatten_paths(table: dict, prefix: str = "") -> dict:
-    """Nested tables as dotted paths: {"hybrids": {"alignment": v}} → {"hybrids.alignment": v}.
-
-    `[sweep.grid]` and `[sweep.sample.ranges]` may be written with quoted keys
-    (`"hybrids.alignment" = [...]`) or with TOML's dotted keys (`hybrids.alignment = [...]`,
-    which TOML reads as nested tables); both give the same paths.
-    """
-    flat: dict = {}
-    for key, value in table.items():
-        path = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, dict):
-            flat.update(_flatten_paths(value, path))
-        else:
-            flat[path] = value
-    return flat
-
-
 class Sweep(Strict):
     """A sweep (`campaignsim sweep`): the scenario run at every point of a grid or a sampled design, `replications` times each. `campaignsim run` and `compare` ignore it."""
 
@@ -588,7 +572,7 @@ class Sweep(Strict):
     @field_validator("grid", mode="before")
     @classmethod
     def _dotted_grid(cls, value: Any) -> Any:
-        return _flatten_paths(value) if isinstance(value, dict) else value
+        return flatten_paths(value) if isinstance(value, dict) else value
 
     @field_validator("grid")
     @classmethod

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import TypeAliasType
 
+from ..dotted import flatten_paths
+
 
 class _Strict(BaseModel):
     # As scenario.Strict: unknown keys are errors, no silent coercion, no nan/inf.
@@ -127,7 +129,8 @@ class Fit(_Strict):
     def _dotted_priors(cls, value: Any) -> Any:
         # `[fit.priors] hybrids.alignment = {...}` (unquoted) arrives nested: flatten it.
         if isinstance(value, dict) and isinstance(value.get("priors"), dict):
-            value = {**value, "priors": _flatten(value["priors"])}
+            value = {**value, "priors": flatten_paths(
+                value["priors"], is_leaf=lambda table: "distribution" in table)}
         return value
 
     @model_validator(mode="after")
@@ -136,14 +139,3 @@ class Fit(_Strict):
             raise ValueError("give one target: [fit.data] (file = observed CSV) or "
                              "[fit.patterns] (name = [low, high]), not both or neither")
         return self
-
-
-def _flatten(table: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in table.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and "distribution" not in value:
-            flat.update(_flatten(value, path + "."))
-        else:
-            flat[path] = value
-    return flat

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..bundled import bundled_folder
 from ..compare import mean_ci
+from ..dotted import flatten_paths
 from ..scenario import ScenarioError, load_scenario, numeric_kind
 from .evaluate import STREAM_SAMPLER, Evaluator, held_out_seeds, score, scored_as, search_seeds
 from .plan import current_value, lever_base, lever_cost
@@ -113,17 +114,6 @@ def pareto_front(trials: list[dict], maximise: bool) -> list[dict]:
     return sorted(front, key=lambda t: (t["cost"], t["trial"]))
 
 
-def _flatten(data: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in data.items():
-        path = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, dict):
-            flat.update(_flatten(value, path))
-        else:
-            flat[path] = value
-    return flat
-
-
 def price_strategy(plan, data: dict) -> tuple[float | None, list[str], list[str], dict]:
     """A strategy's cost by the plan's cost table (None if it cannot be priced), the
     settings in which it differs from the base, those of them the table does not price,
@@ -136,7 +126,7 @@ def price_strategy(plan, data: dict) -> tuple[float | None, list[str], list[str]
     for table, value in own.items():
         if isinstance(value, dict) and reference.get(table) is None:
             reference[table] = plan.scenario_with({f"{table}.enabled": True}).to_dict()[table]
-    mine, theirs = _flatten(own), _flatten(reference)
+    mine, theirs = flatten_paths(own), flatten_paths(reference)
     changed = sorted(path for path in set(mine) | set(theirs)
                      if mine.get(path) != theirs.get(path) and not path.endswith(".enabled"))
     unpriced = [path for path in changed if path not in levers]

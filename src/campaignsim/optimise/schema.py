@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from typing_extensions import TypeAliasType
 
+from ..dotted import flatten_paths
+
 
 #: K when a posterior is given without `draws`.
 DEFAULT_DRAWS = 10
@@ -74,17 +76,10 @@ class Lever(_Strict):
         return self
 
 
-def _flatten_levers(table: dict, prefix: str = "") -> dict:
-    """Levers written with TOML's dotted keys (`broadcast.intensity = {...}`, read as nested
-    tables) or quoted keys give the same dotted paths; a table with `low` is a lever."""
-    flat: dict = {}
-    for key, value in table.items():
-        path = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, dict) and not {"low", "high", "cost", "base"} & set(value):
-            flat.update(_flatten_levers(value, path))
-        else:
-            flat[path] = value
-    return flat
+def _is_lever(table: dict) -> bool:
+    """A table with `low`, `high`, `cost` or `base` is a lever, not a table of them (levers
+    may be written with TOML's dotted keys, read as nested tables, or quoted keys)."""
+    return bool({"low", "high", "cost", "base"} & set(table))
 
 
 #: Named, so that the generated reference (docs/scenarios.md) says what goes in it.
@@ -107,7 +102,7 @@ class LeverSearch(_Strict):
     @field_validator("levers", mode="before")
     @classmethod
     def _dotted(cls, value: Any) -> Any:
-        return _flatten_levers(value) if isinstance(value, dict) else value
+        return flatten_paths(value, is_leaf=_is_lever) if isinstance(value, dict) else value
 
     @field_validator("levers")
     @classmethod
