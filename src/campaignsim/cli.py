@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import kernels
 from .budget import add_memory_flags, check_memory_budget, sweep_scenarios
 from .limits import (DRAWS_MAX, REPLICATIONS_MAX, SEED_MAX, WEEKS_MAX, WORKERS_MAX,
                      ScenarioError, whole_number)
@@ -573,6 +574,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        kernels.chosen()  # a wrong CAMPAIGNSIM_KERNEL is refused before any work
         _name_files(args)
         return args.handler(args)
     except ScenarioError as err:

@@ -19,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
+from . import kernels
 from .folders import MANIFEST, make_folders, note_written  # noqa: F401  (MANIFEST: re-exported)
 
 
@@ -72,5 +73,7 @@ def _version(package: str) -> str | None:
 
 
 def manifest(kind: str, identity: str, **fields) -> dict:
-    return {"kind": kind, "identity": identity, **fields, "versions": versions(),
+    return {"kind": kind, "identity": identity, **fields,
+            "versions": versions(*(("numba",) if kernels.compiled() else ())),
+            "kernel": kernels.chosen(),
             "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])}

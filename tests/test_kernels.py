@@ -1,0 +1,77 @@
+"""The choice of kernel (campaignsim.kernels): the environment, use(), and what a user
+sees when the choice is wrong. That both kernels give the same numbers is
+test_kernels_hybrids.py's and test_kernels_week.py's."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from campaignsim import kernels
+from campaignsim.cli import main
+from campaignsim.limits import ScenarioError
+
+
+@pytest.fixture
+def environment(monkeypatch):
+    def set_kernel(value):
+        monkeypatch.setenv(kernels.VARIABLE, value)
+    monkeypatch.delenv(kernels.VARIABLE, raising=False)
+    return set_kernel
+
+
+def test_auto_is_numba_when_installed_else_numpy(environment, monkeypatch):
+    assert kernels.requested() == "auto"
+    monkeypatch.setattr(kernels, "numba_installed", lambda: True)
+    assert kernels.chosen() == "numba" and kernels.compiled()
+    monkeypatch.setattr(kernels, "numba_installed", lambda: False)
+    assert kernels.chosen() == "numpy" and not kernels.compiled()
+
+
+def test_the_environment_chooses(environment, monkeypatch):
+    monkeypatch.setattr(kernels, "numba_installed", lambda: True)
+    environment(" NumPy ")
+    assert kernels.chosen() == "numpy"
+    environment("numba")
+    assert kernels.chosen() == "numba"
+    environment("")
+    assert kernels.requested() == "auto"
+
+
+def test_numba_asked_for_but_missing_is_an_error(environment, monkeypatch):
+    monkeypatch.setattr(kernels, "numba_installed", lambda: False)
+    environment("numba")
+    with pytest.raises(ScenarioError, match=r"numba is not installed.*campaignsim\[fast\]"):
+        kernels.chosen()
+
+
+def test_use_wins_over_the_environment_and_is_restored(environment, monkeypatch):
+    monkeypatch.setattr(kernels, "numba_installed", lambda: True)
+    environment("numba")
+    with pytest.raises(RuntimeError):
+        with kernels.use("numpy"):
+            assert kernels.chosen() == "numpy"
+            raise RuntimeError("the block fails")
+    assert kernels.chosen() == "numba"
+    with pytest.raises(ValueError, match="kernel must be one of"):
+        with kernels.use("fortran"):
+            pass
+
+
+def test_a_wrong_kernel_is_refused_by_the_cli_with_exit_2(environment, capsys, tmp_path):
+    environment("fortran")
+    out = tmp_path / "out"
+    assert main(["run", "baseline", "--steps", "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("campaignsim: error: CAMPAIGNSIM_KERNEL: 'fortran' is not a kernel")
+    assert "allowed: auto, numpy, numba" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_the_manifest_says_which_kernel_ran(environment, tmp_path):
+    environment("numpy")
+    out = tmp_path / "out"
+    assert main(["run", "baseline", "--steps", "2", "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kernel"] == "numpy" and "numba" not in manifest["versions"]
