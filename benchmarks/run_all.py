@@ -3,6 +3,7 @@
     python3 benchmarks/run_all.py                  # each benchmark with its defaults
     python3 benchmarks/run_all.py --skip bench_sweep.py
     python3 benchmarks/run_all.py --before-commit a4b28b9   # "before" = that commit
+    python3 benchmarks/run_all.py --kernel numpy   # this code without its compiled kernels
 
 Each script runs in its own process with this source tree first on PYTHONPATH (the
 benchmarks print, never assert); one failing script is reported and the others still run.
@@ -10,7 +11,9 @@ The scripts that compare with earlier code (bench_world.py, bench_sweep.py) get 
 --before the source of --before-commit (default a4b28b9, the code when issue 12 was
 filed), exported from this clone's git history into a temporary folder. At the end, every
 target line (see targets.py) is listed again in one table: the figure, the goal, the
-ratio and whether it is met. The whole takes 10–20 minutes on a 2-core machine.
+ratio and whether it is met. This code runs with the kernel --kernel names
+(CAMPAIGNSIM_KERNEL, campaignsim/kernels.py: auto = numba when installed); earlier
+code has no such choice. The whole takes 10–20 minutes on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -57,18 +60,29 @@ def run_script(script: Path, arguments: list[str], environment: dict) -> tuple[i
     return process.returncode, targets
 
 
+def kernel_of(environment: dict) -> str:
+    """The kernel this code runs with under `environment` (numba or numpy)."""
+    answer = subprocess.run([sys.executable, "-c", "from campaignsim import kernels; "
+                             "print(kernels.chosen())"], env=environment, capture_output=True,
+                            text=True)
+    return answer.stdout.strip() or answer.stderr.strip().splitlines()[-1]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip", nargs="*", default=[], help="script names to leave out")
     parser.add_argument("--before-commit", default="a4b28b9",
                         help="commit whose code the comparisons run as 'before' ('' for none)")
+    parser.add_argument("--kernel", choices=("auto", "numpy", "numba"), default="auto",
+                        help="this code's kernel (CAMPAIGNSIM_KERNEL; default auto)")
     args = parser.parse_args()
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(
+    environment = {**os.environ, "CAMPAIGNSIM_KERNEL": args.kernel, "PYTHONPATH": os.pathsep.join(
         [str(HERE.parent / "src"), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     scratch = Path(tempfile.mkdtemp(prefix="run_all-"))
     before = export_commit(args.before_commit, scratch) if args.before_commit else None
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; before = "
-          f"{args.before_commit or '-'} ({before or 'not available'})", flush=True)
+          f"{args.before_commit or '-'} ({before or 'not available'}); kernel {args.kernel} "
+          f"({kernel_of(environment)})", flush=True)
     failed, targets = [], []
     try:
         for script in sorted(HERE.glob("bench_*.py")):
