@@ -20,6 +20,7 @@ keeps the last few, so a loop over seeds draws only the ties.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -135,6 +136,7 @@ def _across_departments(layout: Layout, p: int, q: int, probability: float,
 #: hospitals up to LAYOUT_KEPT_CLINICIANS: a larger one's build is its ties', and its layout
 #: (~50 bytes a clinician with the world's codes) is not worth keeping once its runs end.
 _RECENT_LAYOUTS: OrderedDict = OrderedDict()
+_RECENT_LAYOUTS_LOCK = threading.Lock()
 RECENT_LAYOUTS_MAX = 8
 LAYOUT_KEPT_CLINICIANS = 100_000
 
@@ -163,9 +165,10 @@ class Layout:
         if layout is None:
             layout = cls._compute(staff)
             if len(layout.department) <= LAYOUT_KEPT_CLINICIANS:
-                _RECENT_LAYOUTS[key] = layout
-                if len(_RECENT_LAYOUTS) > RECENT_LAYOUTS_MAX:
-                    _RECENT_LAYOUTS.popitem(last=False)  # the one computed longest ago
+                with _RECENT_LAYOUTS_LOCK:  # a threaded executor builds worlds side by side
+                    _RECENT_LAYOUTS[key] = layout
+                    if len(_RECENT_LAYOUTS) > RECENT_LAYOUTS_MAX:
+                        _RECENT_LAYOUTS.popitem(last=False)  # the one computed longest ago
         return layout
 
     @classmethod
