@@ -6,7 +6,8 @@ adjacency between them, the hybrids and managers, and any attributes a graph fil
 A generated staff goes straight from the seed's graph stream into these arrays; a loaded
 graph file is converted to them once. The networkx graph is a view built on first access
 of `world.graph` (for GraphML export, the teaching page, a user's analysis), never in a run
-that does not ask for it. Every model of that staff and seed has the same world, so a
+that does not ask for it. What the `[staff]` table alone fixes (codes, names, members,
+hybrids, managers) is computed once per table and shared (`generator.Layout`). Every model of that staff and seed has the same world, so a
 sweep builds it once per replicate and hands it to every design point
 (`CampaignModel(scenario, seed, world=...)`).
 """
@@ -132,12 +133,8 @@ def _coded(generated: GeneratedStaff, layout: Layout) -> dict:
     """A generated staff's departments and professions as codes, its departments' members,
     hybrids and managers: fixed by its `[staff]` table, so computed once per table and kept
     with the table's layout."""
-    if "world" not in layout.derived:
-        layout.derived["world"] = _code(generated)
-    return layout.derived["world"]
-
-
-def _code(generated: GeneratedStaff) -> dict:
+    if "world" in layout.derived:
+        return layout.derived["world"]
     # Codes sort the names as text, as for a loaded graph (0, 1, 10, 11, 2, ...).
     department_names = sorted(np.unique(generated.department).tolist(), key=str)
     department_code = np.full(generated.departments, -1, dtype=np.int64)
@@ -148,13 +145,14 @@ def _code(generated: GeneratedStaff) -> dict:
                                 for p in PROFESSIONS], dtype=np.int64)
     department = department_code[generated.department]
     n = generated.clinicians
-    return dict(
+    coded = layout.derived["world"] = dict(
         department=department, department_names=department_names,
         profession=profession_code[generated.profession], profession_names=profession_names,
         department_members=_members(department, len(department_names)),
         hybrid_nodes=list(range(n, n + len(generated.hybrid_departments()))),
         hybrid_department=department_code[generated.hybrid_departments()],
         manager_nodes=generated.manager_ids().tolist())
+    return coded
 
 
 def _members(department: np.ndarray, departments: int) -> list:
