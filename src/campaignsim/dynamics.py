@@ -55,20 +55,9 @@ class Week:
         shape = self.previous.shape  # (clinicians,) or, for a batch, (points, clinicians)
         self.needed = np.zeros(shape[:-1] + (len(CHANNELS),), dtype=np.int64)
         self.new_state = self.previous.copy()
-        # no enrolments yet: shared empty arrays (read-only; a week replaces, never fills them)
-        self.enrolled_at = _NO_ENTRIES[len(shape)]
-        self.channel, self.ownership, self.fidelity = _NO_CHANNELS, _NO_VALUES, _NO_VALUES
-
-
-def _read_only(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
-    return array
-
-
-_NO_ROWS = _read_only(np.empty(0, dtype=np.int64))
-_NO_ENTRIES = {1: (_NO_ROWS,), 2: (_NO_ROWS, _NO_ROWS)}  # (rows,) or (points, rows)
-_NO_CHANNELS = _read_only(np.empty(0, dtype=np.int8))
-_NO_VALUES = _read_only(np.empty(0))
+        self.enrolled_at = tuple(np.empty(0, dtype=np.int64) for _ in shape)
+        self.channel = np.empty(0, dtype=np.int8)
+        self.ownership = self.fidelity = np.empty(0)
 
 
 def start_week(model, week: int) -> Week:
