@@ -69,6 +69,33 @@ def test_run_returns_a_mesa_model_and_timeseries():
         result.timeseries[list(STATES)].to_numpy().tolist()
 
 
+def test_datacollector_made_late_holds_what_one_collecting_from_the_start_holds():
+    """The DataCollector is made on first access (a run that never reads it pays nothing)
+    and given the weeks recorded so far: read before week 0's step, after week 3 or at the
+    end, it holds the same columns, values and (Mesa 3.5) collection times."""
+    s = scenario(weeks=8, staff=staff(40, managers=1, hybrids_per_department=1),
+                 broadcast={"intensity": 0.3})
+    collectors = []
+    for read_at in (0, 3, 8):
+        model = CampaignModel(s, seed=4, clinician_agents=False)
+        while model.running:
+            if model.steps == read_at:
+                collector = model.datacollector
+            model.step()
+        if read_at == model.steps:
+            collector = model.datacollector
+        collectors.append(model.datacollector)
+        assert model.datacollector is collector  # one collector, collecting from then on
+    frames = [c.get_model_vars_dataframe() for c in collectors]
+    for frame in frames[1:]:
+        pd.testing.assert_frame_equal(frame, frames[0])
+    assert frames[0]["unaware"].tolist() == collectors[0].model_vars["unaware"]
+    assert frames[0]["unaware"].iloc[-1] < 40 and len(frames[0]) == 9  # weeks 0 … 8
+    times = [getattr(c, "_collection_steps", None) for c in collectors]
+    assert times[1] == times[0] and times[2] == times[0]
+    assert CampaignModel(s, seed=4, collect=False).datacollector is None
+
+
 def test_clinician_agents_read_the_arrays():
     s = scenario(weeks=4, staff=staff(30, managers=1), broadcast={"intensity": 0.4},
                  clinicians={"trust_in_management": 1.0})

@@ -14,6 +14,7 @@ import pytest
 
 from campaignsim import run
 from campaignsim.agents import Clinician, HybridLeader, Manager
+from campaignsim import generator
 from campaignsim.generator import GeneratedStaff, bernoulli_indices, triangle_pairs
 from campaignsim.model import CampaignModel
 from campaignsim.scenario import Staff, load_scenario
@@ -203,3 +204,61 @@ def test_bernoulli_indices_at_a_tiny_probability_end_without_overflow():
     negative indices and the draw never ended (found by test_invariants: memory ran out)."""
     for probability in (5e-324, 1e-300, 1e-20):
         assert bernoulli_indices(300, probability, np.random.default_rng(1)).tolist() == []
+
+
+# --- the layout kept per [staff] table -----------------------------------------------
+
+
+def _world_arrays(world: StaffWorld) -> dict:
+    a = world.adjacency
+    return {"department": world.department.tolist(), "names": world.department_names,
+            "profession": world.profession.tolist(), "professions": world.profession_names,
+            "members": [m.tolist() for m in world.department_members],
+            "hybrids": world.hybrid_nodes, "hybrid_department": world.hybrid_department.tolist(),
+            "managers": world.manager_nodes,
+            "ties": (a.indptr.tolist(), a.indices.tolist())}
+
+
+def _fresh(staff: Staff, seed: int) -> dict:
+    """The world as a process that never built another would build it."""
+    generator._RECENT_LAYOUTS.clear()
+    return _world_arrays(StaffWorld.build(staff, seed))
+
+
+def test_tables_in_one_process_each_get_their_own_world():
+    """What a table fixes (clinicians by department and profession, hybrids, managers,
+    the classes' probabilities) is kept per table, by value: tables that differ in one
+    number each get their own world, in any order and alternating, and an equal table
+    (another object) shares the layout."""
+    base = Staff(departments=3, clinicians_per_department=[20, 30, 25],
+                 hybrids_per_department=1, managers=2)
+    variants = [base,
+                base.model_copy(update={"clinicians_per_department": [20, 30, 26]}),
+                base.model_copy(update={"hybrids_per_department": 2}),
+                base.model_copy(update={"managers": 3}),
+                base.model_copy(update={"profession_homophily": 0.5}),
+                base.model_copy(update={"within_department_density": 0.3})]
+    expected = [_fresh(staff, 5) for staff in variants]
+    assert all(e != expected[0] for e in expected[1:])  # each change changes the world
+    generator._RECENT_LAYOUTS.clear()
+    for _ in range(2):
+        for staff, wanted in zip(variants, expected):
+            assert _world_arrays(StaffWorld.build(staff, 5)) == wanted
+    equal = Staff(**base.model_dump())
+    assert equal is not base and generator.Layout.of(equal) is generator.Layout.of(base)
+
+
+def test_a_scenario_changed_between_runs_is_not_served_the_old_staff():
+    """Runs of a scenario, then of it with another hospital, then of it again, in one
+    process: each gives what it gives in a fresh process."""
+    baseline = load_scenario(BASELINE).with_overrides(weeks=6)
+    smaller = baseline.model_copy(update={"staff": baseline.staff.model_copy(
+        update={"clinicians_per_department": 50, "profession_homophily": 0.5})})
+    fresh = {}
+    for name, s in (("baseline", baseline), ("smaller", smaller)):
+        generator._RECENT_LAYOUTS.clear()
+        fresh[name] = run(s, seed=3).timeseries
+    for name, s in (("baseline", baseline), ("smaller", smaller), ("baseline", baseline)):
+        pd.testing.assert_frame_equal(run(s, seed=3).timeseries, fresh[name])
+    assert fresh["smaller"]["unaware"][0] != fresh["baseline"]["unaware"][0]
+    assert len(generator._RECENT_LAYOUTS) == 2

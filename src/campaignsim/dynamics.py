@@ -350,6 +350,6 @@ def commit_week(model, week: Week, point: int | None = None) -> None:
                   week.ownership[of_point], week.fidelity[of_point])
     pop.needed += week.needed if point is None else week.needed[point]
     if week.ideas is not None:
-        model.ideas += float(np.sum(column(week.ideas)))
+        model.ideas += float(np.add.reduce(column(week.ideas)))  # = np.sum, without its wrapper
     if week.fatigue is not pop.fatigue:
         pop.fatigue[:] = column(week.fatigue)

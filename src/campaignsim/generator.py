@@ -12,11 +12,17 @@ in one pass, with no Python work per pair of groups: a tie's position in the cla
 enumeration of pairs is found by geometric skipping (the gap to the next tie of a
 Bernoulli(p) sequence is Geometric(p)), so indices come out sorted, with no sampling
 without replacement, and are decoded into clinician pairs in numpy. Cost: O(groups + ties).
+
+Everything but the ties depends on the `[staff]` table alone (who is in which department
+and profession, the classes' probabilities): `Layout.of` computes it once per table and
+keeps the last few, so a loop over seeds draws only the ties.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
@@ -43,8 +49,8 @@ def bernoulli_indices(total: int, probability: float, rng: np.random.Generator) 
         # (at a tiny probability numpy returns gaps of 2**63 - 1)
         index = last + np.cumsum(np.minimum(gaps, total + 1))
         if index[-1] >= total:
-            chunks.append(index[: np.searchsorted(index, total)])
-            return np.concatenate(chunks)
+            index = index[: np.searchsorted(index, total)]
+            return np.concatenate(chunks + [index]) if chunks else index
         chunks.append(index)
         last = int(index[-1])
 
@@ -94,36 +100,99 @@ def group_sizes(staff: Staff) -> tuple[np.ndarray, np.ndarray]:
     return counts, shares
 
 
-def _within_departments(counts: np.ndarray, starts: np.ndarray, p: int, q: int,
-                        probability: float, rng: np.random.Generator) -> np.ndarray:
-    """Ties between professions p and q inside each department: one enumeration of all the
-    departments' pairs, decoded block (department) by block in numpy."""
-    size_p, size_q = counts[:, p], counts[:, q]
-    block = size_p * (size_p - 1) // 2 if p == q else size_p * size_q
-    offsets = np.r_[0, np.cumsum(block)]
+def _within_departments(layout: Layout, p: int, q: int, probability: float,
+                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Ties (first ends, second ends) between professions p and q inside each department:
+    one enumeration of all the departments' pairs, decoded block (department) by block."""
+    offsets = layout.within_offsets[p, q]
     chosen = bernoulli_indices(int(offsets[-1]), probability, rng)
     department = np.searchsorted(offsets, chosen, side="right") - 1
     local = chosen - offsets[department]
     if p == q:
-        rows, cols = triangle_pairs(local, size_p[department])
+        rows, cols = triangle_pairs(local, layout.counts[department, p])
     else:
-        rows, cols = np.divmod(local, size_q[department])
-    return np.column_stack([starts[department, p] + rows, starts[department, q] + cols])
+        rows, cols = np.divmod(local, layout.counts[department, q])
+    return layout.starts[department, p] + rows, layout.starts[department, q] + cols
 
 
-def _across_departments(members: list[np.ndarray], department: np.ndarray, p: int, q: int,
-                        probability: float, rng: np.random.Generator) -> np.ndarray:
+def _across_departments(layout: Layout, p: int, q: int, probability: float,
+                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Ties between professions p and q of different departments: pairs are drawn over all
     clinicians of p × all of q and the same-department ones dropped (the kept pairs are
     still independent Bernoulli draws; the wasted share is about 1 / departments)."""
+    members, department = layout.members, layout.department
     if p == q:
         rows, cols = triangle_pairs(bernoulli_indices(
             len(members[p]) * (len(members[p]) - 1) // 2, probability, rng), len(members[p]))
     else:
         rows, cols = np.divmod(bernoulli_indices(len(members[p]) * len(members[q]),
                                                  probability, rng), len(members[q]))
-    pairs = np.column_stack([members[p][rows], members[q][cols]])
-    return pairs[department[pairs[:, 0]] != department[pairs[:, 1]]]
+    first, second = members[p][rows], members[q][cols]
+    across = department[first] != department[second]
+    return first[across], second[across]
+
+
+#: The layouts of the tables used last (a loop over seeds, a sweep's few hospitals), of
+#: hospitals up to LAYOUT_KEPT_CLINICIANS: a larger one's build is its ties', and its layout
+#: (~50 bytes a clinician with the world's codes) is not worth keeping once its runs end.
+_RECENT_LAYOUTS: OrderedDict = OrderedDict()
+_RECENT_LAYOUTS_LOCK = threading.Lock()
+RECENT_LAYOUTS_MAX = 8
+LAYOUT_KEPT_CLINICIANS = 100_000
+
+
+@dataclass(frozen=True, eq=False)
+class Layout:
+    """A generated staff without its ties: the clinicians by department and profession and
+    what the ties are drawn over, fixed by the `[staff]` table alone. Shared by every staff
+    generated from an equal table (its arrays are never changed)."""
+
+    counts: np.ndarray          # clinicians per (department, profession)
+    starts: np.ndarray          # first clinician of each (department, profession)
+    department: np.ndarray      # each clinician's department, 0 … departments − 1
+    profession: np.ndarray      # each clinician's profession, an index into PROFESSIONS
+    members: list               # the clinicians of each profession, ascending
+    within_offsets: dict        # (p, q) -> where each department's block of p–q pairs starts
+    classes: list               # (p, q, within probability, between probability | None)
+    derived: dict = field(default_factory=dict)  # what others derive from the table alone
+
+    @classmethod
+    def of(cls, staff: Staff) -> "Layout":
+        """The layout of `staff`, computed once per table: the cache is keyed by the
+        table's value (its JSON), so an equal table shares it and a changed one does not."""
+        key = staff.model_dump_json()
+        layout = _RECENT_LAYOUTS.get(key)
+        if layout is None:
+            layout = cls._compute(staff)
+            if len(layout.department) <= LAYOUT_KEPT_CLINICIANS:
+                with _RECENT_LAYOUTS_LOCK:  # a threaded executor builds worlds side by side
+                    _RECENT_LAYOUTS[key] = layout
+                    if len(_RECENT_LAYOUTS) > RECENT_LAYOUTS_MAX:
+                        _RECENT_LAYOUTS.popitem(last=False)  # the one computed longest ago
+        return layout
+
+    @classmethod
+    def _compute(cls, staff: Staff) -> "Layout":
+        counts, shares = group_sizes(staff)
+        n_professions = len(PROFESSIONS)
+        starts = (np.cumsum(counts.ravel()) - counts.ravel()).reshape(counts.shape)
+        department = np.repeat(np.arange(staff.departments), counts.sum(axis=1))
+        profession = np.tile(np.arange(n_professions), staff.departments)
+        profession = np.repeat(profession, counts.ravel())
+        same, cross = homophily_factors(shares, staff.profession_homophily)
+        within_offsets, classes = {}, []
+        for p in range(n_professions):
+            for q in range(p, n_professions):
+                size_p, size_q = counts[:, p], counts[:, q]
+                block = size_p * (size_p - 1) // 2 if p == q else size_p * size_q
+                within_offsets[p, q] = np.concatenate([[0], np.cumsum(block)])
+                factor = same if p == q else cross
+                classes.append((p, q, min(1.0, staff.within_department_density * factor),
+                                min(1.0, staff.between_department_density * factor)
+                                if staff.departments > 1 else None))
+        return cls(counts=counts, starts=starts, department=department, profession=profession,
+                   members=[np.flatnonzero(profession == p) for p in range(n_professions)],
+                   within_offsets=within_offsets, classes=classes)
 
 
 @dataclass(frozen=True)
@@ -140,25 +209,15 @@ class GeneratedStaff:
 
     @classmethod
     def generate(cls, staff: Staff, rng: np.random.Generator) -> "GeneratedStaff":
-        counts, shares = group_sizes(staff)
-        n_professions = len(PROFESSIONS)
-        starts = (np.cumsum(counts.ravel()) - counts.ravel()).reshape(counts.shape)
-        department = np.repeat(np.arange(staff.departments), counts.sum(axis=1))
-        profession = np.tile(np.arange(n_professions), staff.departments)
-        profession = np.repeat(profession, counts.ravel())
-        members = [np.flatnonzero(profession == p) for p in range(n_professions)]
-        same, cross = homophily_factors(shares, staff.profession_homophily)
-        ties = []
-        for p in range(n_professions):
-            for q in range(p, n_professions):
-                factor = same if p == q else cross
-                ties.append(_within_departments(
-                    counts, starts, p, q, min(1.0, staff.within_department_density * factor), rng))
-                if staff.departments > 1:
-                    ties.append(_across_departments(
-                        members, department, p, q,
-                        min(1.0, staff.between_department_density * factor), rng))
-        return cls(department=department, profession=profession, ties=np.concatenate(ties),
+        layout = Layout.of(staff)
+        ends = []  # (first ends, second ends) of each class, drawn in the stream's order
+        for p, q, within, between in layout.classes:
+            ends.append(_within_departments(layout, p, q, within, rng))
+            if between is not None:
+                ends.append(_across_departments(layout, p, q, between, rng))
+        first, second = zip(*ends)
+        return cls(department=layout.department, profession=layout.profession,
+                   ties=np.column_stack([np.concatenate(first), np.concatenate(second)]),
                    departments=staff.departments,
                    hybrids_per_department=staff.hybrids_per_department, managers=staff.managers)
 

@@ -8,6 +8,8 @@ champions approach their neighbours, then every clinician is updated at once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import mesa
 import networkx as nx
 import numpy as np
@@ -40,7 +42,8 @@ class CampaignModel(mesa.Model):
             vectorised engine does not need them and batch work (`run`, sweeps) skips them
             (`model.agents` then holds the hybrids and managers only); the reference engine
             (`engine = "agents"`) always creates them.
-        collect: keep a Mesa DataCollector of the weekly state counts (default). The
+        collect: keep a Mesa DataCollector of the weekly state counts (default), made on
+            first access of `datacollector` (a run nobody asks pays nothing for it). The
             batch path (`runner.run_lean`, sweeps, compare) reads `records` instead.
 
     Attributes:
@@ -84,16 +87,12 @@ class CampaignModel(mesa.Model):
         self._create_agents(clinician_agents or scenario.engine == "agents")
         self._choose_champions()
         self._seed_clinicians()
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: _state_reporter(code) for code, name in enumerate(STATES)}
-        ) if collect else None
+        self._collect, self._datacollector = collect, None
         from .outcomes import Records  # outcomes reads the model; import here avoids a cycle
 
         self.records = Records(self)
         self._update_resonance(0)
-        self.records.record(self, 0)
-        if self.datacollector is not None:
-            self.datacollector.collect(self)
+        self.observe(0)
 
     # --- construction ----------------------------------------------------------------
 
@@ -304,18 +303,46 @@ class CampaignModel(mesa.Model):
         hybrids.shuffle_do("step")
 
     def observe(self, week: int) -> None:
-        """Record the week (and collect it, if collecting); stop after the last week."""
+        """Record the week (and collect it, once the DataCollector exists); stop after the
+        last week."""
         self.records.record(self, week)
-        if self.datacollector is not None:
-            self.datacollector.collect(self)
+        if self._datacollector is not None:
+            self._datacollector.collect(self)
         if week >= self.spec.weeks:
             self.running = False
+
+    @property
+    def datacollector(self) -> mesa.DataCollector | None:
+        """Mesa's DataCollector of the weekly state counts (None if made with
+        `collect=False`). Made on first access and given every week recorded so far, as
+        if it had collected each (the counts are the records' either way), then collected
+        every week."""
+        if self._datacollector is None and self._collect:
+            collector = mesa.DataCollector(
+                model_reporters={name: _state_reporter(code) for code, name in enumerate(STATES)})
+            for week in range(self.records.last_week + 1):
+                collector.collect(_RecordedWeek(self.records, week))
+            self._datacollector = collector
+        return self._datacollector
 
     def enrolled_nodes(self) -> set:
         """Graph node ids of the clinicians enrolled or active now."""
         state = self.population.state
         return {self.population.nodes[i]
                 for i in np.flatnonzero((state == ENROLLED) | (state == ACTIVE))}
+
+
+@dataclass(frozen=True)
+class _RecordedWeek:
+    """A past week of a model, as a DataCollector collecting then would have seen it: its
+    records at `steps` = the week (Mesa 3.5 also notes `time`, the week as a float)."""
+
+    records: object
+    steps: int
+
+    @property
+    def time(self) -> float:
+        return float(self.steps)
 
 
 def _state_reporter(code: int):

@@ -15,7 +15,6 @@ import functools
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from .agents import ACTIVE, DISENGAGED, ENROLLED, UNAWARE
 from .scenario import CHANNELS, STATES
@@ -28,9 +27,10 @@ class Records:
 
     A week's clinicians are counted once, jointly by (role, profession, department,
     state); every recorded breakdown (by state, and by state within each role, profession
-    and department) is a margin of that joint count, and one sparse product of a fixed 0/1
-    matrix gives them all: `margins` holds them side by side, one row per week, and
-    `state_counts` and `group_counts` are views of its columns.
+    and department) is a margin of that joint count, and one `np.add.reduceat` over the
+    joint cells listed margin by margin gives them all (a sparse product gave the same
+    integers at several times the Python overhead): `margins` holds them side by side,
+    one row per week, and `state_counts` and `group_counts` are views of its columns.
     """
 
     def __init__(self, model):
@@ -45,8 +45,8 @@ class Records:
         self.joint_size = int(np.prod(self.joint_shape)) * N_STATES
         codes = [codes for codes, _ in self.groupings.values()]
         self.joint_code = (np.ravel_multi_index(codes, self.joint_shape) * N_STATES).astype(np.int64)
-        self.margin_matrix = _margin_matrix(self.joint_shape)
-        offset = self.margin_matrix.shape[0]
+        self.margin_cells, self.margin_starts = _margin_cells(self.joint_shape)
+        offset = len(self.margin_starts)
         self.margins = np.zeros((rows, offset), dtype=np.int64)
         self.state_counts = self.margins[:, :N_STATES]
         self.group_counts, start = {}, N_STATES
@@ -63,7 +63,7 @@ class Records:
 
     def record(self, model, week: int) -> None:
         joint = np.bincount(self.joint_code + model.population.state, minlength=self.joint_size)
-        self.margins[week] = self.margin_matrix @ joint
+        np.add.reduceat(joint[self.margin_cells], self.margin_starts, out=self.margins[week])
         self.channel_counts[week] = model.population.enrolments
         self.needed_counts[week] = model.population.needed
         self.ideas[week] = model.ideas
@@ -99,10 +99,11 @@ class Records:
 
 
 @functools.lru_cache(maxsize=16)
-def _margin_matrix(joint_shape: tuple) -> sp.csr_matrix:
-    """The 0/1 matrix that sums a joint count over (groupings…, state) into its margins:
-    by state, then by (group, state) of each grouping in turn (cached: the runs of one
-    hospital share it)."""
+def _margin_cells(joint_shape: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """The joint count's cells listed margin by margin — by state, then by (group, state)
+    of each grouping in turn — and where each margin's list starts, for `np.add.reduceat`
+    (cached: the runs of one hospital share it). Every margin has cells: each grouping
+    has at least one group."""
     joint_size = int(np.prod(joint_shape)) * N_STATES
     cells = np.unravel_index(np.arange(joint_size), joint_shape + (N_STATES,))
     state_of_cell = cells[-1]
@@ -110,10 +111,10 @@ def _margin_matrix(joint_shape: tuple) -> sp.csr_matrix:
     for axis, size in enumerate(joint_shape):
         margin_of_cell.append(offset + cells[axis] * N_STATES + state_of_cell)
         offset += size * N_STATES
-    margin_rows = np.concatenate(margin_of_cell)
-    return sp.csr_matrix((np.ones(len(margin_rows), dtype=np.int64),
-                          (margin_rows, np.tile(np.arange(joint_size), len(margin_of_cell)))),
-                         shape=(offset, joint_size))
+    margin_of_cell = np.concatenate(margin_of_cell)
+    order = np.argsort(margin_of_cell, kind="stable")
+    cells_per_margin = np.bincount(margin_of_cell, minlength=offset)
+    return order % joint_size, np.cumsum(cells_per_margin) - cells_per_margin
 
 
 def natural_key(label) -> tuple:

@@ -89,19 +89,28 @@ class Population:
 
     def enrol(self, index: np.ndarray, week: int, channel: str | np.ndarray,
               ownership, fidelity) -> None:
-        """Record enrolments: state, week, channel, ownership and fidelity."""
-        codes = np.broadcast_to(CHANNEL[channel] if isinstance(channel, str) else channel,
-                                np.shape(index))
+        """Record enrolments: state, week, channel, ownership and fidelity.
+
+        Called once a week with a few clinicians, so it makes as few numpy calls as it
+        can (each costs about a microsecond on these short arrays)."""
         self.state[index] = ENROLLED
         self.enrolled_week[index] = week
-        self.channel[index] = codes
-        self.enrolments += np.bincount(codes, minlength=len(CHANNELS))
+        if isinstance(channel, str):  # one channel for all (the seeds and champions)
+            code = CHANNEL[channel]
+            self.channel[index] = code
+            self.enrolments[code] += len(index)
+            campaign = slice(None) if code != CHANNEL["seed"] else None
+        else:
+            self.channel[index] = channel
+            self.enrolments += np.bincount(channel, minlength=len(CHANNELS))
+            campaign = channel != CHANNEL["seed"]
         self.ownership[index] = ownership
         self.fidelity[index] = fidelity
-        self.erosion_base[index], self.activation[index] = commitment(self.terms,
-                                                                      self.ownership[index])
-        campaign = codes != CHANNEL["seed"]
+        owned = self.ownership[index]
+        self.erosion_base[index], self.activation[index] = commitment(self.terms, owned)
+        if campaign is None:  # seeds are not the campaign's enrolments
+            return
         # numpy's pairwise sum of the week's enrolments in index order (the reference
         # engine sums the same array the same way)
-        self.ownership_at_enrolment += float(np.sum(self.ownership[index][campaign]))
-        self.fidelity_at_enrolment += float(np.sum(self.fidelity[index][campaign]))
+        self.ownership_at_enrolment += float(np.add.reduce(owned[campaign]))
+        self.fidelity_at_enrolment += float(np.add.reduce(self.fidelity[index][campaign]))

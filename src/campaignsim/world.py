@@ -6,7 +6,8 @@ adjacency between them, the hybrids and managers, and any attributes a graph fil
 A generated staff goes straight from the seed's graph stream into these arrays; a loaded
 graph file is converted to them once. The networkx graph is a view built on first access
 of `world.graph` (for GraphML export, the teaching page, a user's analysis), never in a run
-that does not ask for it. Every model of that staff and seed has the same world, so a
+that does not ask for it. What the `[staff]` table alone fixes (codes, names, members,
+hybrids, managers) is computed once per table and shared (`generator.Layout`). Every model of that staff and seed has the same world, so a
 sweep builds it once per replicate and hands it to every design point
 (`CampaignModel(scenario, seed, world=...)`).
 """
@@ -21,7 +22,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from .generator import GeneratedStaff
+from .generator import GeneratedStaff, Layout
 from .scenario import PROFESSIONS, Staff
 from .staff import NODE_ATTRIBUTES, load_staff_graph
 
@@ -58,26 +59,11 @@ class StaffWorld:
             return cls.of_graph(staff, seed, load_staff_graph(staff.graph, staff.nodes))
         generated = GeneratedStaff.generate(staff, np.random.default_rng([seed, STREAM_GRAPH]))
         n = generated.clinicians
-        # Codes sort the names as text, as for a loaded graph (0, 1, 10, 11, 2, ...).
-        department_names = sorted(np.unique(generated.department).tolist(), key=str)
-        department_code = np.full(generated.departments, -1, dtype=np.int64)
-        department_code[department_names] = np.arange(len(department_names))
-        present = [PROFESSIONS[p] for p in np.unique(generated.profession)]
-        profession_names = sorted(present)
-        profession_code = np.array([profession_names.index(p) if p in present else -1
-                                    for p in PROFESSIONS], dtype=np.int64)
-        department = department_code[generated.department]
-        no_attributes = (np.empty(0, dtype=np.int64), np.empty(0))
         return cls(
-            staff=staff, seed=seed, nodes=range(n), department=department,
-            department_names=department_names, profession=profession_code[generated.profession],
-            profession_names=profession_names, champion=np.zeros(n, dtype=bool),
+            staff=staff, seed=seed, nodes=range(n), champion=np.zeros(n, dtype=bool),
             adjacency=_adjacency(generated.ties[:, 0], generated.ties[:, 1], n),
-            department_members=_members(department, len(department_names)),
-            given={name: no_attributes for name in NODE_ATTRIBUTES},
-            hybrid_nodes=list(range(n, n + len(generated.hybrid_departments()))),
-            hybrid_department=department_code[generated.hybrid_departments()],
-            manager_nodes=generated.manager_ids().tolist(),
+            given={name: _NO_ATTRIBUTES for name in NODE_ATTRIBUTES},
+            **_coded(generated, Layout.of(staff)),
             # the ties live on in the adjacency only
             source=replace(generated, ties=np.empty((0, 2), dtype=np.int64)),
         )
@@ -138,6 +124,35 @@ class StaffWorld:
         fork.add_nodes_from((node, dict(data)) for node, data in self.graph.nodes(data=True))
         fork._adj = self.graph._adj  # ties are shared and never changed by a model
         return fork
+
+
+_NO_ATTRIBUTES = (np.empty(0, dtype=np.int64), np.empty(0))
+
+
+def _coded(generated: GeneratedStaff, layout: Layout) -> dict:
+    """A generated staff's departments and professions as codes, its departments' members,
+    hybrids and managers: fixed by its `[staff]` table, so computed once per table and kept
+    with the table's layout."""
+    if "world" in layout.derived:
+        return layout.derived["world"]
+    # Codes sort the names as text, as for a loaded graph (0, 1, 10, 11, 2, ...).
+    department_names = sorted(np.unique(generated.department).tolist(), key=str)
+    department_code = np.full(generated.departments, -1, dtype=np.int64)
+    department_code[department_names] = np.arange(len(department_names))
+    present = [PROFESSIONS[p] for p in np.unique(generated.profession)]
+    profession_names = sorted(present)
+    profession_code = np.array([profession_names.index(p) if p in present else -1
+                                for p in PROFESSIONS], dtype=np.int64)
+    department = department_code[generated.department]
+    n = generated.clinicians
+    coded = layout.derived["world"] = dict(
+        department=department, department_names=department_names,
+        profession=profession_code[generated.profession], profession_names=profession_names,
+        department_members=_members(department, len(department_names)),
+        hybrid_nodes=list(range(n, n + len(generated.hybrid_departments()))),
+        hybrid_department=department_code[generated.hybrid_departments()],
+        manager_nodes=generated.manager_ids().tolist())
+    return coded
 
 
 def _members(department: np.ndarray, departments: int) -> list:
