@@ -12,6 +12,7 @@ import mesa
 import networkx as nx
 import numpy as np
 
+from . import kernels
 from .agents import ACTIVE, ENROLLED, Clinician, HybridLeader, Manager
 from .checks import StaffOutline, check_staff_requirements, seed_count
 from .approaches import Approaches, Push, Schedule, champion_approaches
@@ -66,6 +67,7 @@ class CampaignModel(mesa.Model):
         self._hybrids = self._managers = None
         self._shock = None
         self._owed_shuffles = []  # hybrids' shuffles not drawn yet (see _hybrids_step)
+        self._hybrid_week = _compiled_hybrid_week()  # None: the hybrids step one by one
         self.push = Push()
         self.ideas = 0.0
         # Separate streams, all derived from the seed, so that scenarios compared with the
@@ -301,7 +303,10 @@ class CampaignModel(mesa.Model):
         for count in self._owed_shuffles:  # a shuffle draws by the list's length only
             hybrids.random.shuffle([None] * count)
         self._owed_shuffles.clear()
-        hybrids.shuffle_do("step")
+        if self._hybrid_week is not None:  # compiled: the same order, draws and choices
+            self._hybrid_week.step(self, hybrids)
+        else:
+            hybrids.shuffle_do("step")
 
     def observe(self, week: int) -> None:
         """Record the week (and collect it, if collecting); stop after the last week."""
@@ -316,6 +321,16 @@ class CampaignModel(mesa.Model):
         state = self.population.state
         return {self.population.nodes[i]
                 for i in np.flatnonzero((state == ENROLLED) | (state == ACTIVE))}
+
+
+def _compiled_hybrid_week():
+    """The compiled hybrids' week (compiled_hybrids.py) when `kernels.compiled()`, read
+    once per model; None for the numpy path."""
+    if not kernels.compiled():
+        return None
+    from .compiled_hybrids import HybridWeek  # imports numba: only when it is chosen
+
+    return HybridWeek()
 
 
 def _state_reporter(code: int):

@@ -1,0 +1,178 @@
+"""The hybrids' week as one compiled loop (numba): the numbers of their steps one by one.
+
+Each week the hybrids step in a random order (Mesa's `AgentSet.shuffle_do`), each taking
+up to `capacity` of its department's open clinicians (HybridLeader.choose_clinicians:
+the first hybrid of a department sees all of them, a later one what the earlier left),
+at random or the aware first, by the smallest of one random key per candidate. That is
+~10 µs of Python a hybrid (the step, its gathering, its draw, its `argpartition`), 24
+hybrids a week in the baseline. Here the week is:
+
+1. the same order: the hybrids' AgentSet shuffled by the same `random.shuffle` (which
+   draws by the list's length only, so shuffling positions gives Mesa's permutation);
+2. the same keys with one draw: how many keys each hybrid draws is known before drawing
+   (a hybrid seeing n > capacity candidates draws n; n ≤ capacity takes all without
+   drawing; capacity 0 takes nothing, and the next sees what it saw), and consecutive
+   `Generator.random(a)`, `random(b)` are `random(a + b)` cut in two (PCG64 gives one
+   double per 64-bit output; tests/test_kernels_hybrids.py checks it);
+3. the same choices: `choose` walks the hybrids in that order over each department's
+   candidates (ascending, as `Approaches.hybrid_candidates` gathers them) and takes the
+   `capacity` smallest keys — the same SET `argpartition` takes; its order within the set
+   is never read (each clinician is approached by one hybrid at most, so the writes of
+   `Approaches.hybrids_done` and the candidates left for the next are sets);
+4. the same arithmetic: the hazard credibility × (alignment × resonance + framing) and the
+   credibility's drift, with the operations of agents.py in its order (numba contracts
+   no multiply-add without fastmath), so equal numbers, not close ones.
+
+Imported only when `kernels.compiled()`; the numpy path is the hybrids' own `step`.
+Ties between keys (possible only when aware_first adds 1 to keys 2⁻⁵³ apart) would be
+broken by position here and by introselect in `argpartition`: a chance of order 10⁻¹³
+a week, never seen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .agents import UNAWARE
+from .kernels import njit
+
+
+@njit
+def gather(approachable, clinician_department, departments, order, hybrid_department,
+           campaigning, capacity):
+    """Every department's open clinicians, ascending (`rows[starts[d]:starts[d + 1]]`),
+    and how many keys the hybrids draw this week in `order`."""
+    starts = np.zeros(departments + 1, dtype=np.int64)
+    for i in range(len(approachable)):
+        if approachable[i]:
+            starts[clinician_department[i] + 1] += 1
+    left = starts[1:].copy()
+    for d in range(departments):
+        starts[d + 1] += starts[d]
+    rows = np.empty(starts[departments], dtype=np.int64)
+    filled = starts[:departments].copy()
+    for i in range(len(approachable)):
+        if approachable[i]:
+            rows[filled[clinician_department[i]]] = i
+            filled[clinician_department[i]] += 1
+    draws = 0
+    for h in order:
+        if campaigning[h] and capacity > 0:
+            seen = left[hybrid_department[h]]
+            if seen > capacity:
+                draws += seen
+            left[hybrid_department[h]] = max(seen - capacity, 0)
+    return rows, starts, draws
+
+
+@njit
+def choose(rows, starts, keys, order, hybrid_department, campaigning, alignment, credibility,
+           capacity, aware_first, adapted_resonance, credibility_max, legitimacy_cost,
+           credibility_rate, state, resonance, hazard, approached_alignment, touched,
+           approached):
+    """Each hybrid in `order` approaches its choice (writing `hazard`,
+    `approached_alignment`, `touched`, and `approached[h]`, how many); then every
+    campaigning hybrid's credibility drifts. Returns whether anyone was approached."""
+    left = starts[1:] - starts[:-1]  # a department's candidates left: rows[start:start+left]
+    used = 0                         # keys read so far
+    anyone = False
+    for h in order:
+        if not campaigning[h]:
+            continue
+        d = hybrid_department[h]
+        start, seen = starts[d], left[d]
+        take = min(seen, capacity)
+        if capacity == 0 or seen <= capacity:  # all of them (or none): no keys drawn
+            chosen = rows[start:start + take].copy()
+            keep = rows[start + take:start + seen].copy()
+        else:
+            mine = keys[used:used + seen].copy()
+            used += seen
+            if aware_first:  # the unaware's keys raised by 1: the aware come first
+                for k in range(seen):
+                    mine[k] += 1.0 if state[rows[start + k]] == UNAWARE else 0.0
+            cut = np.partition(mine, capacity - 1)[capacity - 1]
+            below = 0
+            for k in range(seen):
+                below += mine[k] < cut
+            chosen = np.empty(take, dtype=np.int64)
+            keep = np.empty(seen - take, dtype=np.int64)
+            n_chosen = n_kept = 0
+            at_cut = capacity - below  # keys equal to the cut that are taken (1 unless ties)
+            for k in range(seen):
+                row = rows[start + k]
+                if mine[k] < cut or (mine[k] == cut and at_cut > 0):
+                    if mine[k] == cut:
+                        at_cut -= 1
+                    chosen[n_chosen] = row
+                    n_chosen += 1
+                else:
+                    keep[n_kept] = row
+                    n_kept += 1
+        rows[start:start + len(keep)] = keep  # the next hybrid's, still ascending
+        left[d] = len(keep)
+        framing = (1 - alignment[h]) * adapted_resonance
+        for row in chosen:
+            hazard[row] = credibility[h] * (alignment[h] * resonance[row] + framing)
+            approached_alignment[row] = alignment[h]
+            touched[row] = True
+        approached[h] = take
+        anyone = anyone or take > 0
+    for h in range(len(campaigning)):
+        if campaigning[h]:
+            target = credibility_max * (1 - legitimacy_cost * alignment[h])
+            credibility[h] += credibility_rate * (target - credibility[h])
+    return anyone
+
+
+class HybridWeek:
+    """One model's hybrids' weeks through the kernels (a model holds one when compiled).
+
+    Keeps what changes only when hybrids leave: the AgentSet's members in its order, and
+    their departments, alignments and whether they campaign, as arrays."""
+
+    def __init__(self):
+        self._members = ()
+
+    def _table(self, hybrids) -> None:
+        members = tuple(hybrids)
+        if members == self._members:
+            return
+        self._members = members
+        self._campaigners = [h for h in members if h.campaigning]
+        self._position = np.array([i for i, h in enumerate(members) if h.campaigning],
+                                  dtype=np.int64)
+        self.department = np.array([h.department for h in members], dtype=np.int64)
+        self.campaigning = np.array([h.campaigning for h in members], dtype=np.bool_)
+        self.alignment = np.array([h.alignment for h in members], dtype=np.float64)
+        self.settings = self._campaigners[0].settings if self._campaigners else None
+
+    def step(self, model, hybrids) -> None:
+        """The week of `hybrids` (the model's HybridLeader AgentSet) when anyone is open:
+        the order of `hybrids.shuffle_do("step")`, its draws, its choices and drifts."""
+        self._table(hybrids)
+        order = list(range(len(self._members)))
+        hybrids.random.shuffle(order)  # Mesa shuffles its weakrefs: same length, same order
+        settings = self.settings
+        if settings is None:  # nobody campaigns: the shuffle was all the week drew
+            return
+        order = np.array(order, dtype=np.int64)
+        approaches, population = model.approaches, model.population
+        rows, starts, draws = gather(
+            approaches.approachable, population.department, len(population.department_names),
+            order, self.department, self.campaigning, settings.capacity)
+        keys = model.rng.random(draws)
+        credibility = np.array([h.credibility for h in self._members], dtype=np.float64)
+        approached = np.zeros(len(self._members), dtype=np.int64)
+        if choose(rows, starts, keys, order, self.department, self.campaigning, self.alignment,
+                  credibility, settings.capacity, settings.approach == "aware_first",
+                  float(settings.adapted_resonance), float(settings.credibility_max),
+                  float(settings.legitimacy_cost), float(settings.credibility_rate),
+                  population.state,
+                  population.resonance, approaches.hybrid_hazard,
+                  approaches.hybrid_alignment, approaches.hybrid_touched, approached):
+            approaches.any_hybrid = True
+        for hybrid, value, count in zip(self._campaigners, credibility[self._position].tolist(),
+                                        approached[self._position].tolist()):
+            hybrid.credibility = value
+            hybrid.approached_last_week = count
