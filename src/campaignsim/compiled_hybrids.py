@@ -174,11 +174,12 @@ class HybridWeek:
         self.alignment = np.array([h.alignment for h in members], dtype=np.float64)
         self.settings = self._campaigners[0].settings if self._campaigners else None
 
-    def step(self, model, hybrids) -> None:
-        """The week of `hybrids` (the model's HybridLeader AgentSet) when anyone is open:
-        the order of `hybrids.shuffle_do("step")`, its draws, its choices and drifts."""
+    def step(self, model, hybrids, anyone_open: bool) -> None:
+        """The week of `hybrids` (the model's HybridLeader AgentSet): when anyone is open,
+        the order of `hybrids.shuffle_do("step")`, its draws, its choices and drifts; when
+        nobody is, the drifts only (the model owes the shuffle, CampaignModel._hybrids_step)."""
         self._table(hybrids)
-        order = list(range(len(self._members)))
+        order = list(range(len(self._members)) if anyone_open else ())
         hybrids.random.shuffle(order)  # Mesa shuffles its weakrefs: same length, same order
         settings = self.settings
         if settings is None:  # nobody campaigns: the shuffle was all the week drew
@@ -186,8 +187,9 @@ class HybridWeek:
         order = np.array(order, dtype=np.int64)
         approaches, population = model.approaches, model.population
         rows, starts, draws = gather(
-            approaches.approachable, population.department, len(population.department_names),
-            order, self.department, self.campaigning, settings.capacity)
+            approaches.approachable if anyone_open else approaches.approachable[:0],
+            population.department, len(population.department_names), order,
+            self.department, self.campaigning, settings.capacity)
         keys = model.rng.random(draws)
         credibility = np.array([h.credibility for h in self._members], dtype=np.float64)
         approached = np.zeros(len(self._members), dtype=np.int64)
@@ -195,8 +197,7 @@ class HybridWeek:
                   credibility, settings.capacity, settings.approach == "aware_first",
                   float(settings.adapted_resonance), float(settings.credibility_max),
                   float(settings.legitimacy_cost), float(settings.credibility_rate),
-                  population.state,
-                  population.resonance, approaches.hybrid_hazard,
+                  population.state, population.resonance, approaches.hybrid_hazard,
                   approaches.hybrid_alignment, approaches.hybrid_touched, approached):
             approaches.any_hybrid = True
         for hybrid, value, count in zip(self._campaigners, credibility[self._position].tolist(),

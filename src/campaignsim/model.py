@@ -297,16 +297,17 @@ class CampaignModel(mesa.Model):
         next shuffle — so every later week's order is the one it would have been."""
         if not anyone_open:
             self._owed_shuffles.append(len(hybrids))
+        else:
+            for count in self._owed_shuffles:  # a shuffle draws by the list's length only
+                hybrids.random.shuffle([None] * count)
+            self._owed_shuffles.clear()
+        if self._hybrid_week is not None:  # compiled: the same order, draws and choices
+            self._hybrid_week.step(self, hybrids, anyone_open)
+        elif anyone_open:
+            hybrids.shuffle_do("step")
+        else:
             for hybrid in self.hybrids:  # those who campaign (the others' step does nothing)
                 hybrid.step()
-            return
-        for count in self._owed_shuffles:  # a shuffle draws by the list's length only
-            hybrids.random.shuffle([None] * count)
-        self._owed_shuffles.clear()
-        if self._hybrid_week is not None:  # compiled: the same order, draws and choices
-            self._hybrid_week.step(self, hybrids)
-        else:
-            hybrids.shuffle_do("step")
 
     def observe(self, week: int) -> None:
         """Record the week (and collect it, if collecting); stop after the last week."""
