@@ -209,11 +209,11 @@ def test_the_order_within_a_hybrids_choice_is_never_read(monkeypatch):
     assert len(reversed_) > 20
 
 
-@pytest.mark.parametrize("capacity", [1, 2, 16, 17, 40])
+@pytest.mark.parametrize("capacity", [1, 2, 16, 17, 40, 59])
 @pytest.mark.parametrize("aware_first", [False, True])
 def test_the_kernel_takes_the_set_argpartition_takes(capacity, aware_first):
     """One hybrid, 60 candidates, a third unaware: the clinicians `choose` approaches are
-    those `argpartition` picks (insertion up to capacity 16, np.partition above)."""
+    those `argpartition` picks (insertion up to capacity 16, quickselect above)."""
     rng = np.random.default_rng(capacity)
     state = np.where(rng.random(60) < 1 / 3, UNAWARE, 1).astype(np.int8)
     keys = rng.random(60)
@@ -228,6 +228,18 @@ def test_the_kernel_takes_the_set_argpartition_takes(capacity, aware_first):
     expected[np.argpartition(ranked, capacity - 1)[:capacity]] = True
     assert np.array_equal(touched, expected)
     assert np.all(hazard[touched] == 0.7 * (0.5 * 0.8 + (1 - 0.5) * 0.6))
+
+
+def test_the_cut_is_the_kth_smallest_with_ties():
+    """`cut_of`, both ways (insertion up to 16, quickselect above), against a sort, on
+    keys with many ties: the count-th smallest and how many of the count smallest equal it."""
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        keys = rng.integers(0, rng.integers(2, 30), size=rng.integers(2, 80)).astype(float)
+        count = int(rng.integers(1, len(keys)))
+        ordered = np.sort(keys)[:count]
+        cut, at_cut = compiled_hybrids.cut_of(keys.copy(), count, np.empty(count))
+        assert (cut, at_cut) == (ordered[-1], int((ordered == ordered[-1]).sum()))
 
 
 def _wrong(function, *changes):
