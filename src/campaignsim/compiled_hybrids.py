@@ -23,7 +23,9 @@ hybrids a week in the baseline. Here the week is:
    credibility's drift, with the operations of agents.py in its order (numba contracts
    no multiply-add without fastmath), so equal numbers, not close ones.
 
-Imported only when `kernels.compiled()`; the numpy path is the hybrids' own `step`.
+In weeks when nobody is open the kernel only drifts the credibilities (the model owes
+the shuffle, as on the numpy path). Imported only when `kernels.compiled()`; the numpy
+path is the hybrids' own `step`, unchanged.
 Ties between keys (possible only when aware_first adds 1 to keys 2⁻⁵³ apart) would be
 broken by position here and by introselect in `argpartition`: a chance of order 10⁻¹³
 a week, never seen.
