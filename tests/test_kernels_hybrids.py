@@ -255,7 +255,8 @@ def _wrong(function, *changes):
 
 WRONG = {
     "takes the largest keys": [
-        (compiled_hybrids.choose, ("mine[k] = keys[used + k] +", "mine[k] = 1.0 - keys[used + k] +"))],
+        (compiled_hybrids.choose,
+         ("mine[k] = keys[used + k] +", "mine[k] = 1.0 - keys[used + k] +"))],
     "leaves earlier picks in": [
         (compiled_hybrids.gather, ("left[hybrid_department[h]] = max(seen - capacity, 0)",
                                    "left[hybrid_department[h]] = seen")),
