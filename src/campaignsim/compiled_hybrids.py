@@ -40,23 +40,25 @@ from .kernels import njit
 
 
 @njit
-def gather(approachable, clinician_department, departments, order, hybrid_department,
+def gather(approachable, by_department, department_starts, order, hybrid_department,
            campaigning, capacity):
     """Every department's open clinicians, ascending (`rows[starts[d]:starts[d + 1]]`),
-    and how many keys the hybrids draw this week in `order`."""
-    starts = np.zeros(departments + 1, dtype=np.int64)
-    for i in range(len(approachable)):
-        if approachable[i]:
-            starts[clinician_department[i] + 1] += 1
-    left = starts[1:].copy()
+    and how many keys the hybrids draw this week in `order`. `by_department`: the
+    clinicians by department, ascending within each, department d's from
+    `department_starts[d]` (one pass, where counting first took two)."""
+    departments = len(department_starts) - 1
+    rows = np.empty(len(by_department), dtype=np.int64)
+    starts = np.empty(departments + 1, dtype=np.int64)
+    left = np.empty(departments, dtype=np.int64)
+    found = 0
     for d in range(departments):
-        starts[d + 1] += starts[d]
-    rows = np.empty(starts[departments], dtype=np.int64)
-    filled = starts[:departments].copy()
-    for i in range(len(approachable)):
-        if approachable[i]:
-            rows[filled[clinician_department[i]]] = i
-            filled[clinician_department[i]] += 1
+        starts[d] = found
+        for i in by_department[department_starts[d]:department_starts[d + 1]]:
+            if approachable[i]:
+                rows[found] = i
+                found += 1
+        left[d] = found - starts[d]
+    starts[departments] = found
     draws = 0
     for h in order:
         if campaigning[h] and capacity > 0:
@@ -188,6 +190,19 @@ class HybridWeek:
 
     def __init__(self):
         self._members = ()
+        self._departments = None  # the clinicians by department, for `gather`
+
+    def _clinicians_by_department(self, population, anyone_open: bool) -> tuple:
+        """`gather`'s `by_department` and `department_starts` (clinicians never change
+        department), or none of them in a week nobody is open."""
+        if not anyone_open:
+            return np.empty(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
+        if self._departments is None:
+            counts = np.bincount(population.department,
+                                 minlength=len(population.department_names))
+            self._departments = (np.argsort(population.department, kind="stable"),
+                                 np.concatenate(([0], np.cumsum(counts))).astype(np.int64))
+        return self._departments
 
     def _table(self, hybrids) -> None:
         members = tuple(hybrids)
@@ -215,9 +230,8 @@ class HybridWeek:
         order = np.array(order, dtype=np.int64)
         approaches, population = model.approaches, model.population
         rows, starts, draws = gather(
-            approaches.approachable if anyone_open else approaches.approachable[:0],
-            population.department, len(population.department_names), order,
-            self.department, self.campaigning, settings.capacity)
+            approaches.approachable, *self._clinicians_by_department(population, anyone_open),
+            order, self.department, self.campaigning, settings.capacity)
         keys = model.rng.random(draws)
         credibility = np.array([h.credibility for h in self._members], dtype=np.float64)
         approached = np.zeros(len(self._members), dtype=np.int64)
