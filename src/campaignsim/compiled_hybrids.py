@@ -215,7 +215,12 @@ class HybridWeek:
         self.department = np.array([h.department for h in members], dtype=np.int64)
         self.campaigning = np.array([h.campaigning for h in members], dtype=np.bool_)
         self.alignment = np.array([h.alignment for h in members], dtype=np.float64)
-        self.settings = self._campaigners[0].settings if self._campaigners else None
+        settings = self._campaigners[0].settings if self._campaigners else None
+        self.settings = settings
+        if settings is not None:  # `choose`'s constants, in its order
+            self.constants = (settings.capacity, settings.approach == "aware_first",
+                              *map(float, (settings.adapted_resonance, settings.credibility_max,
+                                           settings.legitimacy_cost, settings.credibility_rate)))
 
     def step(self, model, hybrids, anyone_open: bool) -> None:
         """The week of `hybrids` (the model's HybridLeader AgentSet): when anyone is open,
@@ -224,23 +229,20 @@ class HybridWeek:
         self._table(hybrids)
         order = list(range(len(self._members)) if anyone_open else ())
         hybrids.random.shuffle(order)  # Mesa shuffles its weakrefs: same length, same order
-        settings = self.settings
-        if settings is None:  # nobody campaigns: the shuffle was all the week drew
+        if self.settings is None:  # nobody campaigns: the shuffle was all the week drew
             return
         order = np.array(order, dtype=np.int64)
         approaches, population = model.approaches, model.population
         rows, starts, draws = gather(
             approaches.approachable, *self._clinicians_by_department(population, anyone_open),
-            order, self.department, self.campaigning, settings.capacity)
+            order, self.department, self.campaigning, self.settings.capacity)
         keys = model.rng.random(draws)
         credibility = np.array([h.credibility for h in self._members], dtype=np.float64)
         approached = np.zeros(len(self._members), dtype=np.int64)
         if choose(rows, starts, keys, order, self.department, self.campaigning, self.alignment,
-                  credibility, settings.capacity, settings.approach == "aware_first",
-                  float(settings.adapted_resonance), float(settings.credibility_max),
-                  float(settings.legitimacy_cost), float(settings.credibility_rate),
-                  population.state, population.resonance, approaches.hybrid_hazard,
-                  approaches.hybrid_alignment, approaches.hybrid_touched, approached):
+                  credibility, *self.constants, population.state, population.resonance,
+                  approaches.hybrid_hazard, approaches.hybrid_alignment,
+                  approaches.hybrid_touched, approached):
             approaches.any_hybrid = True
         for hybrid, value, count in zip(self._campaigners, credibility[self._position].tolist(),
                                         approached[self._position].tolist()):
