@@ -18,7 +18,7 @@ import functools
 import numpy as np
 import pytest
 
-from campaignsim import dynamics
+from campaignsim import dynamics, kernels
 from campaignsim.agents import UNAWARE, HybridLeader
 from campaignsim.batch import run_together
 from campaignsim.model import CampaignModel
@@ -235,7 +235,9 @@ def test_hybrids_choose_as_each_alone(monkeypatch, approach, capacity):
                           "alignment": {"distribution": "uniform", "low": 0.2, "high": 0.9}},
                  broadcast={"intensity": 0.02}, peer={"rule": "threshold"},
                  awareness={"broadcast": 0.3, "approach": 0.5})  # aware and unaware for weeks
-    gathered, alone = (CampaignModel(s, clinician_agents=False) for _ in range(2))
+    gathered = CampaignModel(s, clinician_agents=False)  # compiled, if numba is chosen
+    with kernels.use("numpy"):  # each hybrid's own step, which the kernel would bypass
+        alone = CampaignModel(s, clinician_agents=False)
     for hybrid in alone.agents_by_type[HybridLeader]:
         monkeypatch.setattr(hybrid, "step", functools.partial(_hybrid_alone, hybrid))
     approached = 0

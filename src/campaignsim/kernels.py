@@ -20,6 +20,7 @@ compilation once per machine and afterwards ~0.5 s to import numba and load them
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import os
 
@@ -31,6 +32,7 @@ CHOICES = ("auto", "numpy", "numba")
 _forced: str | None = None  # set by `use`, wins over the environment
 
 
+@functools.cache  # find_spec costs ~50 µs, and every model asks
 def numba_installed() -> bool:
     return importlib.util.find_spec("numba") is not None
 

@@ -14,6 +14,7 @@ import mesa
 import networkx as nx
 import numpy as np
 
+from . import kernels
 from .agents import ACTIVE, ENROLLED, Clinician, HybridLeader, Manager
 from .checks import StaffOutline, check_staff_requirements, seed_count
 from .approaches import Approaches, Push, Schedule, champion_approaches
@@ -69,6 +70,7 @@ class CampaignModel(mesa.Model):
         self._hybrids = self._managers = None
         self._shock = None
         self._owed_shuffles = []  # hybrids' shuffles not drawn yet (see _hybrids_step)
+        self._hybrid_week = _compiled_hybrid_week()  # None: the hybrids step one by one
         self.push = Push()
         self.ideas = 0.0
         # Separate streams, all derived from the seed, so that scenarios compared with the
@@ -294,13 +296,17 @@ class CampaignModel(mesa.Model):
         next shuffle — so every later week's order is the one it would have been."""
         if not anyone_open:
             self._owed_shuffles.append(len(hybrids))
+        else:
+            for count in self._owed_shuffles:  # a shuffle draws by the list's length only
+                hybrids.random.shuffle([None] * count)
+            self._owed_shuffles.clear()
+        if self._hybrid_week is not None:  # compiled: the same order, draws and choices
+            self._hybrid_week.step(self, hybrids, anyone_open)
+        elif anyone_open:
+            hybrids.shuffle_do("step")
+        else:
             for hybrid in self.hybrids:  # those who campaign (the others' step does nothing)
                 hybrid.step()
-            return
-        for count in self._owed_shuffles:  # a shuffle draws by the list's length only
-            hybrids.random.shuffle([None] * count)
-        self._owed_shuffles.clear()
-        hybrids.shuffle_do("step")
 
     def observe(self, week: int) -> None:
         """Record the week (and collect it, once the DataCollector exists); stop after the
@@ -343,6 +349,16 @@ class _RecordedWeek:
     @property
     def time(self) -> float:
         return float(self.steps)
+
+
+def _compiled_hybrid_week():
+    """The compiled hybrids' week (compiled_hybrids.py) when `kernels.compiled()`, read
+    once per model; None for the numpy path."""
+    if not kernels.compiled():
+        return None
+    from .compiled_hybrids import HybridWeek  # imports numba: only when it is chosen
+
+    return HybridWeek()
 
 
 def _state_reporter(code: int):
