@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from . import kernels
 from .agents import ACTIVE, AWARE, DISENGAGED, ENROLLED, UNAWARE
 from .rules import (CHANNEL, awareness_probability, becomes_aware, enrol_probability,
                     enrolment_fidelity, enrolment_ownership, erosion_hazard, needed_counts,
@@ -105,6 +106,10 @@ def decide_all(model, week: Week) -> None:
     1 − P by exactly 1, and a zero erosion or recovery never beats a draw. The open
     entries of a batch are the clinicians open in any of its points.
     """
+    compiled = _compiled_week(model)
+    if compiled is not None:
+        compiled.decide_all(model, week)
+        return
     terms, pop, u = model.terms, model.population, week.draws
     state, new = week.previous, week.new_state
     is_enrolled, is_active = state == ENROLLED, state == ACTIVE
@@ -125,6 +130,21 @@ def decide_all(model, week: Week) -> None:
     if _any(terms.recovery > 0):
         new[(state == DISENGAGED) & (u < terms.recovery)] = AWARE
     week.fatigue = next_fatigue(terms, pop.fatigue, model.push.tempo)
+
+
+def _compiled_week(model):
+    """The compiled week (compiled_week.py) when the kernels are compiled and this model's
+    rules fit it, else None: decided at the model's first week and kept."""
+    try:
+        return model._compiled_week
+    except AttributeError:
+        pass
+    module = None
+    if kernels.compiled():
+        from . import compiled_week
+        module = compiled_week if compiled_week.fits(model) else None
+    model._compiled_week = module
+    return module
 
 
 def _of_each_clinician(model, per_department: np.ndarray) -> np.ndarray:
@@ -174,7 +194,7 @@ def _decide_open(model, week: Week, columns, committed: np.ndarray) -> None:
     champion_hazard = take(approaches.champion_hazard)
     if approaches.any_champion:
         hazards[CHANNEL["champion"]] = champion_hazard
-    exposed_by_peers = enrolled_weight_of = enrolled_weight = False
+    exposed_by_peers = enrolled_weight = False
     if terms.peer_on:
         # the neighbours' values are everyone's; the sums only the open rows'
         enrolled_weight_of = model.peer_weight * committed
@@ -208,9 +228,11 @@ def _decide_open(model, week: Week, columns, committed: np.ndarray) -> None:
     local = np.nonzero(enrols)  # entries of the gathered arrays: (rows,) or (points, rows)
     if len(local[0]):
         at = local if isinstance(columns, slice) else local[:-1] + (columns[local[-1]],)
-        _record_enrolments(model, week, hazards, (local, state.shape), at,
+        _record_enrolments(model, week,
+                           [None if h is None else _entries(h, local, state.shape)
+                            for h in hazards], at,
                            _entries(u, local, state.shape) / probability[local],
-                           enrolled_weight_of, enrolled_weight)
+                           enrolled_weight[local] if terms.peer_on else None)
 
     new = take(week.new_state)  # a view when columns is everyone, else written back below
     new[enrols] = ENROLLED
@@ -248,9 +270,22 @@ def _becoming_aware(terms, push, unaware: np.ndarray, u, probability, backlash, 
         number (or a switch of a single run) as it is."""
         return _entries(values, at, unaware.shape) if isinstance(values, np.ndarray) else values
 
-    unaware[at] = becomes_aware(of(u), of(probability), of(backlash), awareness_probability(
-        terms.at(at[0] if len(at) > 1 else None), of(push.broadcast > 0), of(push.event > 0),
-        of(push.mandate > 0), of(approached), of(enrolled_weight)))
+    unaware[at] = _aware_of(terms, push, at[0] if len(at) > 1 else None, of(u),
+                            of(probability), of(backlash), of(approached), of(enrolled_weight))
+
+
+def _aware_of(terms, push, points, draw, probability, backlash, approached, enrolled_weight):
+    """Which of these unaware entries (of the batch's `points`, None in a single run), who
+    neither enrol nor backlash, become aware by the `[awareness]` rule (their draws,
+    P(enrol), backlash, approached, enrolled neighbours' weight as arrays or numbers)."""
+    def reaches(kind):
+        """The push of this kind runs in the entry's point (a switch in a single run)."""
+        running = kind > 0
+        return running if points is None else np.ravel(running)[points]
+
+    return becomes_aware(draw, probability, backlash, awareness_probability(
+        terms.at(points), reaches(push.broadcast), reaches(push.event), reaches(push.mandate),
+        approached, enrolled_weight))
 
 
 def _any(values) -> bool:
@@ -292,17 +327,15 @@ def _product(adjacency: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
     return (adjacency @ flat.T).T.reshape(values.shape[:-1] + (adjacency.shape[0],))
 
 
-def _record_enrolments(model, week: Week, hazards: list, gathered: tuple, at: tuple,
-                       pick: np.ndarray, enrolled_weight_of, enrolled_weight) -> None:
-    """Channel, ownership and fidelity of this week's enrolments. `gathered` = (local,
-    shape): their entries in the open part's arrays of that shape (the hazards and
-    `enrolled_weight`); `at`: their entries in whole arrays (their rows, and in a batch
-    their points)."""
+def _record_enrolments(model, week: Week, hazards: list, at: tuple, pick: np.ndarray,
+                       enrolled_weight: np.ndarray | None) -> None:
+    """Channel, ownership and fidelity of this week's enrolments, given each one's
+    channel hazards (None: the channel reached nobody), pick u / P and neighbours'
+    enrolled weight (with peers); `at`: their entries in whole arrays (their rows, and in
+    a batch their points)."""
     pop, approaches = model.population, model.approaches
-    local, shape = gathered
     rows, points = at[-1], (at[0] if len(at) > 1 else None)
     terms = model.terms.at(points)  # the terms of each enrolment's point
-    hazards = [None if h is None else _entries(h, local, shape) for h in hazards]
     channel = pick_channel([0.0 if h is None else h for h in hazards], pick)
     _count_needed(week, hazards, _entries(week.draws, at, week.previous.shape), points)
     alignment = approaches.hybrid_alignment[at]
@@ -311,16 +344,17 @@ def _record_enrolments(model, week: Week, hazards: list, gathered: tuple, at: tu
         # the enrolled neighbours' mean fidelity, only for those who enrol this week through
         # a colleague (row by row in CSR order, as the reference engine sums it)
         learns = np.flatnonzero((channel == CHANNEL["peer"]) | (channel == CHANNEL["champion"]))
-        learns = learns[enrolled_weight[tuple(a[learns] for a in local)] > 0]
+        learns = learns[enrolled_weight[learns] > 0]
         if len(learns):
             # the learners' rows summed once for every point (a row's sum is the same number
             # alone or among others); each learner reads its own point's sum
             learner_rows, row_of = np.unique(rows[learns], return_inverse=True)
-            sums = _neighbour_sums(pop.adjacency, enrolled_weight_of * pop.fidelity, learner_rows)
+            committed = (week.previous == ENROLLED) | (week.previous == ACTIVE)
+            sums = _neighbour_sums(pop.adjacency, model.peer_weight * committed * pop.fidelity,
+                                   learner_rows)
             fidelity_sum = (sums[row_of] if points is None
                             else sums[points[learns], row_of])
-            neighbour_fidelity[learns] = (fidelity_sum
-                                          / enrolled_weight[tuple(a[learns] for a in local)])
+            neighbour_fidelity[learns] = fidelity_sum / enrolled_weight[learns]
     week.enrolled_at, week.channel = at, channel
     week.ownership = enrolment_ownership(terms, channel, alignment)
     week.fidelity = enrolment_fidelity(terms, channel, alignment, neighbour_fidelity)

@@ -1,0 +1,283 @@
+"""The clinicians' week (`dynamics.decide_all`) as one compiled loop over the clinicians.
+
+The numpy path makes ~30 passes over every open clinician a week (the channel hazards,
+the product 1 − Π(1 − h_c), the draw, backlash, awareness) and a dozen over the
+committed; at 10,000 staff each pass is short enough that the passes, not the arithmetic,
+cost. This kernel (numba, optional: imported only when `kernels.compiled()`) visits each
+clinician once and does exactly the numpy path's arithmetic: only +, −, ×, ÷ and
+comparisons, in the same order (no fastmath, so no fused multiply-adds), the peer sums
+row by row over the ties in CSR order from 0.0 (what scipy's product does), the channel
+product in channel order over the channels that reach anyone this week. So every number
+is the numpy path's, bit for bit (tests/test_kernels_week.py).
+
+What it does not do stays in numpy, on the few entries that need it:
+- the enrolments' records (channel pick, needed counts, ownership, fidelity): the kernel
+  lists the week's enrolments with their hazards, P and enrolled weight, and
+  `dynamics._record_enrolments` finishes them, as for the numpy path;
+- `[awareness]`'s probability, which needs a power (1 − a_n)^K: the kernel lists the
+  unaware who neither enrol nor backlash, and `dynamics._becoming_aware` decides them
+  (numpy's vectorised `pow` may differ from a scalar one in the last bit);
+- the cascade peer rule (a power for every open clinician): its weeks run the numpy path.
+
+A single run is a batch of one point: every per-clinician array is (points, clinicians),
+every constant one entry per point. The numpy path's shortcuts (skip the open part when
+nobody is open, gather the open when few are) are moot here: the loop looks at each
+clinician's state and sums the ties of the open only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .agents import ACTIVE, AWARE, DISENGAGED, ENROLLED, UNAWARE
+from .kernels import njit
+from .rules import CHANNEL
+from .scenario import CHANNELS
+
+# columns of the per-point constants (`constants`, one row per point)
+(BROADCAST, EVENT, MANDATE, BACKLASH, PEER_Q, CYNICISM, EXPOSURE, ACTIVE_FACTOR,
+ IDEAS_RATE, RECOVERY, FATIGUE_KEEP, FATIGUE_GAIN) = range(12)
+# entries of the week's switches (`switches`, booleans, the same for every point)
+(PEER_THRESHOLD, PEER_BASS, ANY_CYNICISM, DEGREES_POSITIVE, UNAWARE_ENROL, AWARENESS,
+ ALL_EXPOSED, ACTIVATION, EROSION, RECOVERS, FATIGUE) = range(11)
+# columns of the recorded enrolments: the channels' hazards, then P and enrolled weight
+PROBABILITY, ENROLLED_WEIGHT = len(CHANNELS), len(CHANNELS) + 1
+# columns of the recorded unaware who stay open: P, backlash, approached, enrolled weight
+(OPEN_PROBABILITY, OPEN_BACKLASH, OPEN_APPROACHED, OPEN_ENROLLED_WEIGHT) = range(4)
+SEED_CHANNEL, BROADCAST_CHANNEL, EVENT_CHANNEL, MANDATE_CHANNEL = (
+    CHANNEL["seed"], CHANNEL["broadcast"], CHANNEL["event"], CHANNEL["mandate"])
+HYBRID_CHANNEL, PEER_CHANNEL, CHAMPION_CHANNEL = (CHANNEL["hybrid"], CHANNEL["peer"],
+                                                  CHANNEL["champion"])
+
+
+@njit
+def _room(index, values, count):
+    """`index` and `values` with room for one more row after `count` (doubled when full)."""
+    if count < len(index):
+        return index, values
+    bigger_index = np.empty(2 * len(index) + 64, dtype=np.int64)
+    bigger_values = np.empty((len(bigger_index), values.shape[1]))
+    bigger_index[:count] = index[:count]
+    bigger_values[:count] = values[:count]
+    return bigger_index, bigger_values
+
+
+@njit
+def _tie_sums(indptr, indices, data, previous, peer_weight, point, row, cynicism,
+              with_cynicism):
+    """Σ over the ties of `row` (CSR order, from 0.0) of the neighbours' enrolled weight
+    w·committed, and of w·(committed − cynicism·disengaged) when `with_cynicism`."""
+    enrolled_sum = 0.0
+    count = 0.0
+    for tie in range(indptr[row], indptr[row + 1]):
+        neighbour = indices[tie]
+        state = previous[point, neighbour]
+        committed = 1.0 if (state == ENROLLED or state == ACTIVE) else 0.0
+        enrolled_sum += data[tie] * (peer_weight[point, neighbour] * committed)
+        if with_cynicism:
+            disengaged = 1.0 if state == DISENGAGED else 0.0
+            count += data[tie] * (peer_weight[point, neighbour]
+                                  * (committed - cynicism * disengaged))
+    return (count if with_cynicism else enrolled_sum), enrolled_sum
+
+
+@njit
+def decide(previous, new_state, draws, reached, switches, constants, clinician,
+           has_neighbours, indptr, indices, data, ideas, next_fatigue):
+    """Every clinician's decision of the week, written to `new_state` (and `ideas`, zeros
+    on entry, and `next_fatigue` when those mechanisms are on). `clinician` holds the (points,
+    clinicians) float inputs: fatigue, resonance, trust, threshold, hybrid hazard, hybrid
+    touched, champion hazard, peer weight, weighted degree, erosion base, activation,
+    ownership, idea openness. Returns the enrolments (flat index point·N + row, and their
+    hazards, P and enrolled weight) and the unaware left to `[awareness]` (flat index,
+    and P, backlash, approached, enrolled weight), in row-major order."""
+    (fatigue, resonance, trust, threshold, hybrid_hazard, hybrid_touched, champion_hazard,
+     peer_weight, weighted_degree, erosion_base, activation, ownership,
+     idea_openness) = clinician
+    points, clinicians = previous.shape
+    channels = len(reached)
+    peer_on = switches[PEER_THRESHOLD] or switches[PEER_BASS]
+    enrolled = np.empty(0, dtype=np.int64)
+    enrolled_values = np.empty((0, channels + 2))
+    unaware = np.empty(0, dtype=np.int64)
+    unaware_values = np.empty((0, 4))
+    enrolments = left_unaware = 0
+    hazard = np.zeros(channels)
+    for point in range(points):
+        constant = constants[point]
+        for row in range(clinicians):
+            state = previous[point, row]
+            u = draws[row]
+            if state <= AWARE:
+                receptive = 1.0 - fatigue[point, row]
+                if reached[BROADCAST_CHANNEL]:
+                    hazard[BROADCAST_CHANNEL] = (constant[BROADCAST] * resonance[point, row]
+                                                 * receptive)
+                if reached[EVENT_CHANNEL]:
+                    hazard[EVENT_CHANNEL] = constant[EVENT] * resonance[point, row] * receptive
+                if reached[MANDATE_CHANNEL]:
+                    hazard[MANDATE_CHANNEL] = constant[MANDATE] * receptive
+                hazard[HYBRID_CHANNEL] = hybrid_hazard[point, row]
+                hazard[CHAMPION_CHANNEL] = champion_hazard[point, row]
+                enrolled_weight = 0.0
+                if peer_on:
+                    count, enrolled_weight = _tie_sums(
+                        indptr, indices, data, previous, peer_weight, point, row,
+                        constant[CYNICISM], switches[ANY_CYNICISM])
+                    if switches[DEGREES_POSITIVE] or has_neighbours[row]:
+                        share = count / weighted_degree[point, row]
+                    else:
+                        share = 0.0
+                    if switches[PEER_THRESHOLD]:
+                        passes = share >= threshold[point, row] and has_neighbours[row]
+                        hazard[PEER_CHANNEL] = 1.0 if passes else 0.0
+                    else:
+                        hazard[PEER_CHANNEL] = constant[PEER_Q] * max(share, 0.0)
+                # P = 1 − Π(1 − h_c) in channel order; a channel that reaches nobody skipped
+                stays = 1.0
+                first = True
+                for channel in range(channels):
+                    if reached[channel]:
+                        stays = (1.0 - hazard[channel]) if first else stays * (1.0 - hazard[channel])
+                        first = False
+                probability = 0.0 if first else 1.0 - stays
+                open_to_enrol = switches[UNAWARE_ENROL] or state == AWARE
+                if not open_to_enrol:
+                    probability = 0.0
+                if open_to_enrol and u < probability:
+                    new_state[point, row] = ENROLLED
+                    enrolled, enrolled_values = _room(enrolled, enrolled_values, enrolments)
+                    enrolled[enrolments] = point * clinicians + row
+                    for channel in range(channels):
+                        enrolled_values[enrolments, channel] = hazard[channel]
+                    enrolled_values[enrolments, PROBABILITY] = probability
+                    enrolled_values[enrolments, ENROLLED_WEIGHT] = enrolled_weight
+                    enrolments += 1
+                    continue
+                backlash = 0.0
+                if reached[MANDATE_CHANNEL]:
+                    backlash = (constant[MANDATE] * constant[BACKLASH]
+                                * (1.0 - trust[point, row]))
+                    if u - probability < (1.0 - probability) * backlash:
+                        new_state[point, row] = DISENGAGED
+                        continue
+                if state != UNAWARE:
+                    continue
+                approached = hybrid_touched[point, row] or champion_hazard[point, row] > 0.0
+                if switches[AWARENESS]:
+                    unaware, unaware_values = _room(unaware, unaware_values, left_unaware)
+                    unaware[left_unaware] = point * clinicians + row
+                    unaware_values[left_unaware, OPEN_PROBABILITY] = probability
+                    unaware_values[left_unaware, OPEN_BACKLASH] = backlash
+                    unaware_values[left_unaware, OPEN_APPROACHED] = 1.0 if approached else 0.0
+                    unaware_values[left_unaware, OPEN_ENROLLED_WEIGHT] = enrolled_weight
+                    left_unaware += 1
+                elif (switches[ALL_EXPOSED] or constant[EXPOSURE] > 0.0 or approached
+                      or enrolled_weight > 0.0):
+                    new_state[point, row] = AWARE
+            elif state == ENROLLED or state == ACTIVE:
+                erode = 0.0
+                if switches[EROSION]:
+                    erode = erosion_base[point, row]
+                    if switches[FATIGUE]:
+                        erode = erosion_base[point, row] * (1.0 + fatigue[point, row])
+                    if state == ACTIVE:
+                        erode = erode * constant[ACTIVE_FACTOR]
+                if switches[ACTIVATION] and state == ENROLLED:
+                    if u < erode + (1.0 - erode) * activation[point, row]:
+                        new_state[point, row] = ACTIVE
+                if switches[EROSION] and u < erode:
+                    new_state[point, row] = DISENGAGED
+                if switches[ACTIVATION] and state == ACTIVE:  # `ideas` is zero elsewhere
+                    ideas[point, row] = (constant[IDEAS_RATE] * ownership[point, row]
+                                         * idea_openness[point, row])
+            elif switches[RECOVERS] and u < constant[RECOVERY]:  # the disengaged
+                new_state[point, row] = AWARE
+        if switches[FATIGUE]:
+            for row in range(clinicians):
+                grown = fatigue[point, row] * constant[FATIGUE_KEEP] + constant[FATIGUE_GAIN]
+                next_fatigue[point, row] = min(max(grown, 0.0), 1.0)
+    return (enrolled[:enrolments], enrolled_values[:enrolments], unaware[:left_unaware],
+            unaware_values[:left_unaware])
+
+
+def fits(model) -> bool:
+    """The week of this model runs in the kernel: not the cascade rule (a power for every
+    open clinician), and no clinician with ties of total weight 0 (the numpy path divides
+    by it; numba would raise)."""
+    if model.terms.peer_rule == "cascade":
+        return False
+    return model.weighted_degrees_positive or not bool(
+        np.any(model.has_neighbours & (model.weighted_degree <= 0)))
+
+
+def decide_all(model, week) -> None:
+    """`dynamics.decide_all` through the kernel: pack the week's inputs as (points,
+    clinicians) arrays and per-point constants, run it, and finish the enrolments and the
+    unaware in numpy as the numpy path does."""
+    from . import dynamics  # dynamics imports this module only when the kernel runs
+
+    terms, pop, push, approaches = model.terms, model.population, model.push, model.approaches
+    previous = week.previous
+    shape, clinicians = previous.shape, previous.shape[-1]
+    points = 1 if previous.ndim == 1 else shape[0]
+
+    def rows(values):
+        """A per-clinician array as (points, clinicians) (a view)."""
+        return np.broadcast_to(values, shape).reshape(points, clinicians)
+
+    reached = np.zeros(len(CHANNELS), dtype=bool)
+    reached[[BROADCAST_CHANNEL, EVENT_CHANNEL, MANDATE_CHANNEL, HYBRID_CHANNEL, PEER_CHANNEL,
+             CHAMPION_CHANNEL]] = (dynamics._any(push.broadcast), dynamics._any(push.event),
+                                   dynamics._any(push.mandate), approaches.any_hybrid,
+                                   terms.peer_on, approaches.any_champion)
+    switches = np.array([terms.peer_rule == "threshold", terms.peer_rule == "bass",
+                         dynamics._any(terms.peer_cynicism), model.weighted_degrees_positive,
+                         terms.unaware_enrol, terms.awareness_on,
+                         dynamics._all(week.campaign_exposure), terms.activation_on,
+                         dynamics._any(terms.erosion_rate > 0), dynamics._any(terms.recovery > 0),
+                         terms.fatigue_on])
+    constants = np.empty((points, FATIGUE_GAIN + 1))
+    for column, value in enumerate((
+            push.broadcast, push.event, push.mandate, terms.backlash, terms.peer_q,
+            terms.peer_cynicism, week.campaign_exposure, terms.erosion_active_factor,
+            terms.ideas_rate, terms.recovery, 1.0 - terms.fatigue_recovery,
+            terms.fatigue_load * push.tempo)):
+        constants[:, column] = np.ravel(value)
+    openness = (dynamics._of_each_clinician(model, week.idea_openness) if terms.activation_on
+                else pop.fatigue)  # not read without activation
+    ideas = np.zeros(shape) if terms.activation_on else None
+    next_fatigue = np.empty(shape) if terms.fatigue_on else None
+    unused = np.empty((1, 1))
+    adjacency = pop.adjacency
+    enrolled, enrolled_values, unaware, unaware_values = decide(
+        rows(previous), week.new_state.reshape(points, clinicians), week.draws, reached,
+        switches, constants,
+        tuple(rows(values) for values in (
+            pop.fatigue, pop.resonance, pop.trust, pop.threshold, approaches.hybrid_hazard,
+            approaches.hybrid_touched, approaches.champion_hazard, model.peer_weight,
+            model.weighted_degree, pop.erosion_base, pop.activation, pop.ownership, openness)),
+        model.has_neighbours, adjacency.indptr, adjacency.indices, adjacency.data,
+        unused if ideas is None else ideas.reshape(points, clinicians),
+        unused if next_fatigue is None else next_fatigue.reshape(points, clinicians))
+
+    def entries(flat):
+        """Flat indices point·N + row as the numpy path's entries: (rows,) or (points, rows)."""
+        return (flat,) if previous.ndim == 1 else (flat // clinicians, flat % clinicians)
+
+    if len(enrolled):
+        at = entries(enrolled)
+        probability = enrolled_values[:, PROBABILITY]
+        dynamics._record_enrolments(
+            model, week, [enrolled_values[:, channel] if reached[channel] else None
+                          for channel in range(len(CHANNELS))],
+            at, week.draws[at[-1]] / probability, enrolled_values[:, ENROLLED_WEIGHT])
+    if len(unaware):
+        at = entries(unaware)
+        aware = dynamics._aware_of(
+            terms, push, at[0] if len(at) > 1 else None, week.draws[at[-1]],
+            unaware_values[:, OPEN_PROBABILITY], unaware_values[:, OPEN_BACKLASH],
+            unaware_values[:, OPEN_APPROACHED] > 0, unaware_values[:, OPEN_ENROLLED_WEIGHT])
+        week.new_state[tuple(a[aware] for a in at)] = AWARE
+    week.ideas = ideas
+    week.fatigue = pop.fatigue if next_fatigue is None else next_fatigue
