@@ -271,7 +271,8 @@ def decide_all(model, week) -> None:
         dynamics._record_enrolments(
             model, week, [enrolled_values[:, channel] if reached[channel] else None
                           for channel in range(len(CHANNELS))],
-            at, week.draws[at[-1]] / probability, enrolled_values[:, ENROLLED_WEIGHT])
+            at, week.draws[at[-1]] / probability,
+            enrolled_values[:, ENROLLED_WEIGHT] if terms.peer_on else None)
     if len(unaware):
         at = entries(unaware)
         aware = dynamics._aware_of(
