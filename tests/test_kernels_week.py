@@ -4,12 +4,13 @@ Every bundled scenario at two seeds, a batched sweep over a grid of mechanisms, 
 hand-made variants that switch on each mechanism in turn run under `kernels.use("numpy")`
 and `kernels.use("numba")`; every array, time series and summary must be equal. Outcomes
 alone would hide a last-bit difference in P(enrol) or a hazard (it flips a decision only
-when a draw falls within an ulp of it), so the tests also compare, week by week, every
-number the week hands on to numpy: each enrolment's channel hazards, pick u / P and
-enrolled weight (`dynamics._record_enrolments`), and each unaware clinician's P, backlash,
-approach and enrolled weight (`dynamics._aware_of`). Kernels made wrong on purpose (the
-channel product in another order, a hazard's product associated otherwise) fail the
-comparison (`test_a_wrong_kernel_is_caught`), so it is not vacuous.
+when a draw falls within an ulp of it), so the tests also compare, week by week, what the
+week hands on to numpy: each enrolment's entry, channel and enrolled neighbours' fidelity
+(`dynamics._write_enrolments`), and each unaware clinician's draw, P(enrol), backlash,
+approach and enrolled weight (`dynamics._aware_of`), where a last-bit difference in P
+shows. Kernels made wrong on purpose (the channel product in another order, a hazard's
+product associated otherwise) fail the comparison (`test_a_wrong_kernel_is_caught`), so
+it is not vacuous.
 """
 
 from __future__ import annotations
@@ -99,23 +100,23 @@ class Handed:
     def __init__(self, monkeypatch, kernel=compiled_week):
         self.calls = []
         self.kernel_weeks = 0  # weeks decided by `kernel`
-        record, aware_of, decide_all = (dynamics._record_enrolments, dynamics._aware_of,
-                                        kernel.decide_all)
+        write, aware_of, decide_all = (dynamics._write_enrolments, dynamics._aware_of,
+                                       kernel.decide_all)
 
         def counting(model, week):
             self.kernel_weeks += 1
             return decide_all(model, week)
         monkeypatch.setattr(kernel, "decide_all", counting)
 
-        def recording(model, week, hazards, at, pick, enrolled_weight):
-            self.calls.append(("enrol", [np.array(a) for a in at], list(hazards), pick.copy(),
-                               enrolled_weight))
-            return record(model, week, hazards, at, pick, enrolled_weight)
+        def writing(model, week, at, channel, neighbour_fidelity):
+            self.calls.append(("enrol", [np.array(a) for a in at], channel.copy(),
+                               neighbour_fidelity.copy()))
+            return write(model, week, at, channel, neighbour_fidelity)
 
         def aware(terms, push, points, *values):
             self.calls.append(("aware", points, [np.array(v) for v in values]))
             return aware_of(terms, push, points, *values)
-        monkeypatch.setattr(dynamics, "_record_enrolments", recording)
+        monkeypatch.setattr(dynamics, "_write_enrolments", writing)
         monkeypatch.setattr(dynamics, "_aware_of", aware)
 
     def take(self) -> list:
@@ -129,9 +130,8 @@ def assert_same_handed(mine: list, reference: list):
         assert a[0] == b[0], week
         if a[0] == "enrol":
             assert all(np.array_equal(x, y) for x, y in zip(a[1], b[1])), week
-            assert all(_same(x, y) for x, y in zip(a[2], b[2])), (week, "hazards")
-            assert _same(a[3], b[3]), (week, "pick")
-            assert _same(a[4], b[4]), (week, "enrolled weight")
+            assert np.array_equal(a[2], b[2]) and a[2].dtype == b[2].dtype, (week, "channel")
+            assert _same(a[3], b[3]), (week, "neighbours' fidelity")
         else:
             assert _same(a[1], b[1]), week
             assert all(_same(x, y) for x, y in zip(a[2], b[2])), (week, "awareness inputs")
@@ -180,7 +180,7 @@ def test_every_mechanism_is_the_same_under_both_kernels(monkeypatch, variant):
     for seed in (3, 4):
         calls = _assert_both_equal(lambda: run_lean(scenario, seed), handed)
     if variant != "no push at all":  # the comparison saw enrolments (and the unaware)
-        assert sum(len(call[3]) for call in calls if call[0] == "enrol") > 20
+        assert sum(len(call[2]) for call in calls if call[0] == "enrol") > 20
     if scenario.on("awareness"):
         assert any(call[0] == "aware" for call in calls)
 

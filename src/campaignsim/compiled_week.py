@@ -36,12 +36,12 @@ from .scenario import CHANNELS
 
 # columns of the per-point constants (`constants`, one row per point)
 (BROADCAST, EVENT, MANDATE, BACKLASH, PEER_Q, CYNICISM, EXPOSURE, ACTIVE_FACTOR,
- IDEAS_RATE, RECOVERY, FATIGUE_KEEP, FATIGUE_GAIN) = range(12)
+ IDEAS_RATE, RECOVERY, FATIGUE_KEEP, FATIGUE_GAIN, OWN_FIDELITY) = range(13)
 # entries of the week's switches (`switches`, booleans, the same for every point)
 (PEER_THRESHOLD, PEER_BASS, ANY_CYNICISM, DEGREES_POSITIVE, UNAWARE_ENROL, AWARENESS,
  ALL_EXPOSED, ACTIVATION, EROSION, RECOVERS, FATIGUE) = range(11)
-# columns of the recorded enrolments: the channels' hazards, then P and enrolled weight
-PROBABILITY, ENROLLED_WEIGHT = len(CHANNELS), len(CHANNELS) + 1
+# columns of the recorded enrolments: the channel picked, the neighbours' fidelity
+PICKED, NEIGHBOUR_FIDELITY = range(2)
 # columns of the recorded unaware who stay open: P, backlash, approached, enrolled weight
 (OPEN_PROBABILITY, OPEN_BACKLASH, OPEN_APPROACHED, OPEN_ENROLLED_WEIGHT) = range(4)
 SEED_CHANNEL, BROADCAST_CHANNEL, EVENT_CHANNEL, MANDATE_CHANNEL = (
@@ -89,23 +89,65 @@ def _tie_sum(indptr, indices, data, values, row):
 
 
 @njit
+def _fidelity_sum(indptr, indices, data, enrolled_weight_of, fidelity, point, row):
+    """Σ over the ties of `row` of the neighbours' enrolled weight × fidelity, in CSR
+    order from 0.0 (the numpy path's sum for those who learn from colleagues)."""
+    total = 0.0
+    for tie in range(np.uint64(indptr[row]), np.uint64(indptr[row + 1])):
+        neighbour = np.uint64(indices[tie])
+        total += data[tie] * (enrolled_weight_of[neighbour] * fidelity[point, neighbour])
+    return total
+
+
+@njit
+def _pick(hazard, reached, pick):
+    """rules.pick_channel for one enrolment: the channels' running totals over their
+    total against u / P, in channel order (a channel that reaches nobody adds 0.0)."""
+    total = 0.0
+    for channel in range(len(reached)):
+        total = total + (hazard[channel] if reached[channel] else 0.0)
+    running = 0.0
+    below = 0
+    for channel in range(len(reached)):
+        running = running + (hazard[channel] if reached[channel] else 0.0)
+        if running / total <= pick:
+            below += 1
+    return min(below, len(reached) - 1)
+
+
+@njit
+def _count_needed(hazard, reached, u, needed):
+    """rules.needed_counts for one enrolment: c was needed when u ≥ 1 − Π_{c' ≠ c}(1 − h_c')."""
+    for channel in range(len(reached)):
+        if reached[channel]:
+            stays = 1.0
+            for other in range(len(reached)):
+                if other != channel and reached[other]:
+                    stays = stays * (1.0 - hazard[other])
+            if u >= 1.0 - stays:
+                needed[channel] += 1
+
+
+@njit
 def decide(previous, new_state, draws, reached, switches, constants, clinician,
            has_neighbours, indptr, indices, data, ideas, next_fatigue):
     """Every clinician's decision of the week, written to `new_state` (and `ideas`, zeros
     on entry, and `next_fatigue` when those mechanisms are on). `clinician` holds the (points,
     clinicians) float inputs: fatigue, resonance, trust, threshold, hybrid hazard, hybrid
     touched, champion hazard, peer weight, weighted degree, erosion base, activation,
-    ownership, idea openness. Returns the enrolments (flat index point·N + row, and their
-    hazards, P and enrolled weight) and the unaware left to `[awareness]` (flat index,
-    and P, backlash, approached, enrolled weight), in row-major order."""
+    ownership, fidelity, idea openness. Returns the enrolments (flat index point·N + row,
+    and their channel and neighbours' fidelity), the enrolments that needed each channel
+    (points, channels), and the unaware left to `[awareness]` (flat index, and P,
+    backlash, approached, enrolled weight), in row-major order."""
     (fatigue, resonance, trust, threshold, hybrid_hazard, hybrid_touched, champion_hazard,
-     peer_weight, weighted_degree, erosion_base, activation, ownership,
+     peer_weight, weighted_degree, erosion_base, activation, ownership, fidelity,
      idea_openness) = clinician
     points, clinicians = previous.shape
     channels = len(reached)
     peer_on = switches[PEER_THRESHOLD] or switches[PEER_BASS]
     enrolled = np.empty(0, dtype=np.int64)
-    enrolled_values = np.empty((0, channels + 2))
+    enrolled_values = np.empty((0, 2))
+    needed = np.zeros((points, channels), dtype=np.int64)
     unaware = np.empty(0, dtype=np.int64)
     unaware_values = np.empty((0, 4))
     enrolments = left_unaware = 0
@@ -160,10 +202,16 @@ def decide(previous, new_state, draws, reached, switches, constants, clinician,
                     new_state[point, row] = ENROLLED
                     enrolled, enrolled_values = _room(enrolled, enrolled_values, enrolments)
                     enrolled[enrolments] = point * clinicians + row
-                    for channel in range(channels):
-                        enrolled_values[enrolments, channel] = hazard[channel]
-                    enrolled_values[enrolments, PROBABILITY] = probability
-                    enrolled_values[enrolments, ENROLLED_WEIGHT] = enrolled_weight
+                    picked = _pick(hazard, reached, u / probability)
+                    _count_needed(hazard, reached, u, needed[point])
+                    neighbour_fidelity = constant[OWN_FIDELITY]
+                    if (peer_on and (picked == PEER_CHANNEL or picked == CHAMPION_CHANNEL)
+                            and enrolled_weight > 0):
+                        neighbour_fidelity = _fidelity_sum(
+                            indptr, indices, data, enrolled_weight_of, fidelity, point,
+                            row) / enrolled_weight
+                    enrolled_values[enrolments, PICKED] = picked
+                    enrolled_values[enrolments, NEIGHBOUR_FIDELITY] = neighbour_fidelity
                     enrolments += 1
                     continue
                 backlash = 0.0
@@ -209,8 +257,8 @@ def decide(previous, new_state, draws, reached, switches, constants, clinician,
             for row in range(clinicians):
                 grown = fatigue[point, row] * constant[FATIGUE_KEEP] + constant[FATIGUE_GAIN]
                 next_fatigue[point, row] = min(max(grown, 0.0), 1.0)
-    return (enrolled[:enrolments], enrolled_values[:enrolments], unaware[:left_unaware],
-            unaware_values[:left_unaware])
+    return (enrolled[:enrolments], enrolled_values[:enrolments], needed,
+            unaware[:left_unaware], unaware_values[:left_unaware])
 
 
 def fits(model) -> bool:
@@ -252,7 +300,7 @@ def decide_all(model, week) -> None:
     constants = (push.broadcast, push.event, push.mandate, terms.backlash, terms.peer_q,
                  terms.peer_cynicism, week.campaign_exposure, terms.erosion_active_factor,
                  terms.ideas_rate, terms.recovery, 1.0 - terms.fatigue_recovery,
-                 terms.fatigue_load * push.tempo)
+                 terms.fatigue_load * push.tempo, 1.0 - terms.sigma)
     if previous.ndim == 1:  # numbers
         constants = np.array([constants], dtype=float)
     else:                   # numbers, and (points, 1) columns where points differ
@@ -264,13 +312,14 @@ def decide_all(model, week) -> None:
     next_fatigue = np.empty(shape) if terms.fatigue_on else None
     unused = np.empty((1, 1))
     adjacency = pop.adjacency
-    enrolled, enrolled_values, unaware, unaware_values = decide(
+    enrolled, enrolled_values, needed, unaware, unaware_values = decide(
         rows(previous), week.new_state.reshape(points, clinicians), week.draws, reached,
         switches, constants,
         tuple(rows(values) for values in (
             pop.fatigue, pop.resonance, pop.trust, pop.threshold, approaches.hybrid_hazard,
             approaches.hybrid_touched, approaches.champion_hazard, model.peer_weight,
-            model.weighted_degree, pop.erosion_base, pop.activation, pop.ownership, openness)),
+            model.weighted_degree, pop.erosion_base, pop.activation, pop.ownership,
+            pop.fidelity, openness)),
         model.has_neighbours, adjacency.indptr, adjacency.indices, adjacency.data,
         unused if ideas is None else ideas.reshape(points, clinicians),
         unused if next_fatigue is None else next_fatigue.reshape(points, clinicians))
@@ -280,13 +329,10 @@ def decide_all(model, week) -> None:
         return (flat,) if previous.ndim == 1 else (flat // clinicians, flat % clinicians)
 
     if len(enrolled):
-        at = entries(enrolled)
-        probability = enrolled_values[:, PROBABILITY]
-        dynamics._record_enrolments(
-            model, week, [enrolled_values[:, channel] if reached[channel] else None
-                          for channel in range(len(CHANNELS))],
-            at, week.draws[at[-1]] / probability,
-            enrolled_values[:, ENROLLED_WEIGHT] if terms.peer_on else None)
+        dynamics._write_enrolments(model, week, entries(enrolled),
+                                   enrolled_values[:, PICKED].astype(np.int64),
+                                   enrolled_values[:, NEIGHBOUR_FIDELITY])
+        week.needed += needed.reshape(week.needed.shape)
     if len(unaware):
         at = entries(unaware)
         aware = dynamics._aware_of(

@@ -333,12 +333,11 @@ def _record_enrolments(model, week: Week, hazards: list, at: tuple, pick: np.nda
     channel hazards (None: the channel reached nobody), pick u / P and neighbours'
     enrolled weight (with peers); `at`: their entries in whole arrays (their rows, and in
     a batch their points)."""
-    pop, approaches = model.population, model.approaches
+    pop = model.population
     rows, points = at[-1], (at[0] if len(at) > 1 else None)
     terms = model.terms.at(points)  # the terms of each enrolment's point
     channel = pick_channel([0.0 if h is None else h for h in hazards], pick)
     _count_needed(week, hazards, _entries(week.draws, at, week.previous.shape), points)
-    alignment = approaches.hybrid_alignment[at]
     neighbour_fidelity = np.full(len(rows), 1.0 - terms.sigma)
     if terms.peer_on:
         # the enrolled neighbours' mean fidelity, only for those who enrol this week through
@@ -355,6 +354,16 @@ def _record_enrolments(model, week: Week, hazards: list, at: tuple, pick: np.nda
             fidelity_sum = (sums[row_of] if points is None
                             else sums[points[learns], row_of])
             neighbour_fidelity[learns] = fidelity_sum / enrolled_weight[learns]
+    _write_enrolments(model, week, at, channel, neighbour_fidelity)
+
+
+def _write_enrolments(model, week: Week, at: tuple, channel: np.ndarray,
+                      neighbour_fidelity: np.ndarray) -> None:
+    """The week's enrolments at entries `at`, with each one's channel and (for those who
+    learnt from colleagues) enrolled neighbours' mean fidelity, else 1 − σ: their ownership
+    and fidelity at enrolment."""
+    terms = model.terms.at(at[0] if len(at) > 1 else None)
+    alignment = model.approaches.hybrid_alignment[at]
     week.enrolled_at, week.channel = at, channel
     week.ownership = enrolment_ownership(terms, channel, alignment)
     week.fidelity = enrolment_fidelity(terms, channel, alignment, neighbour_fidelity)
