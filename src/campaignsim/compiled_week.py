@@ -78,24 +78,26 @@ def _neighbour_values(previous, peer_weight, point, cynicism, with_cynicism, enr
 
 
 @njit
-def _tie_sum(indptr, indices, data, values, row):
-    """Σ over the ties of `row` of values[neighbour], in CSR order from 0.0: scipy's sum.
-    (Unsigned indices: numba checks a signed index for wrapping around from the end,
-    which made this loop 3.7× slower, 0.33 against 0.09 ms at 200,000 ties.)"""
+def _tie_sum(indptr, indices, values, row):
+    """Σ over the ties of `row` of values[neighbour], in CSR order from 0.0: scipy's sum
+    (every tie weighs 1, `fits`, and 1·x = x, so the weights need not be read: a third of
+    the ties' memory traffic). Unsigned indices: numba checks a signed index for wrapping
+    around from the end, which made this loop 3.7× slower (0.33 against 0.09 ms at
+    200,000 ties)."""
     total = 0.0
     for tie in range(np.uint64(indptr[row]), np.uint64(indptr[row + 1])):
-        total += data[tie] * values[np.uint64(indices[tie])]
+        total += values[np.uint64(indices[tie])]
     return total
 
 
 @njit
-def _fidelity_sum(indptr, indices, data, enrolled_weight_of, fidelity, point, row):
+def _fidelity_sum(indptr, indices, enrolled_weight_of, fidelity, point, row):
     """Σ over the ties of `row` of the neighbours' enrolled weight × fidelity, in CSR
     order from 0.0 (the numpy path's sum for those who learn from colleagues)."""
     total = 0.0
     for tie in range(np.uint64(indptr[row]), np.uint64(indptr[row + 1])):
         neighbour = np.uint64(indices[tie])
-        total += data[tie] * (enrolled_weight_of[neighbour] * fidelity[point, neighbour])
+        total += enrolled_weight_of[neighbour] * fidelity[point, neighbour]
     return total
 
 
@@ -130,7 +132,7 @@ def _count_needed(hazard, reached, u, needed):
 
 @njit
 def decide(previous, new_state, draws, reached, switches, constants, clinician,
-           has_neighbours, indptr, indices, data, ideas, next_fatigue):
+           has_neighbours, indptr, indices, ideas, next_fatigue):
     """Every clinician's decision of the week, written to `new_state` (and `ideas`, zeros
     on entry, and `next_fatigue` when those mechanisms are on). `clinician` holds the (points,
     clinicians) float inputs: fatigue, resonance, trust, threshold, hybrid hazard, hybrid
@@ -165,9 +167,9 @@ def decide(previous, new_state, draws, reached, switches, constants, clinician,
             # loop keeps many rows' neighbour loads in flight (1.3× faster at 100,000 staff)
             for row in range(clinicians):
                 if previous[point, row] <= AWARE:
-                    enrolled_sum[row] = _tie_sum(indptr, indices, data, enrolled_weight_of, row)
+                    enrolled_sum[row] = _tie_sum(indptr, indices, enrolled_weight_of, row)
                     if switches[ANY_CYNICISM]:
-                        count_sum[row] = _tie_sum(indptr, indices, data, count_weight_of, row)
+                        count_sum[row] = _tie_sum(indptr, indices, count_weight_of, row)
         for row in range(clinicians):
             state = previous[point, row]
             u = draws[row]
@@ -216,7 +218,7 @@ def decide(previous, new_state, draws, reached, switches, constants, clinician,
                     if (peer_on and (picked == PEER_CHANNEL or picked == CHAMPION_CHANNEL)
                             and enrolled_weight > 0):
                         neighbour_fidelity = _fidelity_sum(
-                            indptr, indices, data, enrolled_weight_of, fidelity, point,
+                            indptr, indices, enrolled_weight_of, fidelity, point,
                             row) / enrolled_weight
                     enrolled_values[enrolments, PICKED] = picked
                     enrolled_values[enrolments, NEIGHBOUR_FIDELITY] = neighbour_fidelity
@@ -271,9 +273,10 @@ def decide(previous, new_state, draws, reached, switches, constants, clinician,
 
 def fits(model) -> bool:
     """The week of this model runs in the kernel: not the cascade rule (a power for every
-    open clinician), and no clinician with ties of total weight 0 (the numpy path divides
-    by it; numba would raise)."""
-    if model.terms.peer_rule == "cascade":
+    open clinician), every tie of weight 1 (as world.py makes them; the kernel does not
+    read the weights), and no clinician with ties of total weight 0 (the numpy path
+    divides by it; numba would raise)."""
+    if model.terms.peer_rule == "cascade" or not np.all(model.population.adjacency.data == 1):
         return False
     return model.weighted_degrees_positive or not bool(
         np.any(model.has_neighbours & (model.weighted_degree <= 0)))
@@ -328,7 +331,7 @@ def decide_all(model, week) -> None:
             approaches.hybrid_touched, approaches.champion_hazard, model.peer_weight,
             model.weighted_degree, pop.erosion_base, pop.activation, pop.ownership,
             pop.fidelity, openness)),
-        model.has_neighbours, adjacency.indptr, adjacency.indices, adjacency.data,
+        model.has_neighbours, adjacency.indptr, adjacency.indices,
         unused if ideas is None else ideas.reshape(points, clinicians),
         unused if next_fatigue is None else next_fatigue.reshape(points, clinicians))
 
