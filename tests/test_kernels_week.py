@@ -5,12 +5,13 @@ hand-made variants that switch on each mechanism in turn run under `kernels.use(
 and `kernels.use("numba")`; every array, time series and summary must be equal. Outcomes
 alone would hide a last-bit difference in P(enrol) or a hazard (it flips a decision only
 when a draw falls within an ulp of it), so the tests also compare, week by week, what the
-week hands on to numpy: each enrolment's entry, channel and enrolled neighbours' fidelity
-(`dynamics._write_enrolments`), and each unaware clinician's draw, P(enrol), backlash,
-approach and enrolled weight (`dynamics._aware_of`), where a last-bit difference in P
-shows. Kernels made wrong on purpose (the channel product in another order, a hazard's
-product associated otherwise) fail the comparison (`test_a_wrong_kernel_is_caught`), so
-it is not vacuous.
+week hands on: everything `commit_week` receives (the enrolments' entries, channels,
+ownership and fidelity, the needed counts, the new states, ideas and fatigue) and each
+unaware clinician's draw, P(enrol), backlash, approach and enrolled weight as handed to
+`[awareness]`'s rule (`dynamics._aware_of`), where a last-bit difference in P
+shows. Kernels made wrong on purpose (the channel product in another order, a product
+associated otherwise, the learnt fidelity not divided by the neighbours' weight) fail
+the comparison (`test_a_wrong_kernel_is_caught`), so it is not vacuous.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import numpy as np
 import pytest
 
 import campaignsim
+from campaignsim import batch as batch_module
 from campaignsim import compiled_week, dynamics, kernels
+from campaignsim import model as model_module
 from campaignsim.batch import run_together
 from campaignsim.bundled import bundled_names, scenario_path
 from campaignsim.runner import lean_model, run_lean
@@ -75,6 +78,10 @@ VARIANTS = {
 }
 
 
+#: What a week hands to `commit_week`, compared week by week (after the enrolments' entries).
+WEEK_FIELDS = ("channel", "ownership", "fidelity", "needed", "new_state", "ideas", "fatigue")
+
+
 def _variant(change: dict):
     tables = dict(BASE)
     for name, table in change.items():
@@ -100,23 +107,27 @@ class Handed:
     def __init__(self, monkeypatch, kernel=compiled_week):
         self.calls = []
         self.kernel_weeks = 0  # weeks decided by `kernel`
-        write, aware_of, decide_all = (dynamics._write_enrolments, dynamics._aware_of,
-                                       kernel.decide_all)
+        commit, aware_of, decide_all = (dynamics.commit_week, dynamics._aware_of,
+                                        kernel.decide_all)
 
         def counting(model, week):
             self.kernel_weeks += 1
             return decide_all(model, week)
         monkeypatch.setattr(kernel, "decide_all", counting)
 
-        def writing(model, week, at, channel, neighbour_fidelity):
-            self.calls.append(("enrol", [np.array(a) for a in at], channel.copy(),
-                               neighbour_fidelity.copy()))
-            return write(model, week, at, channel, neighbour_fidelity)
+        def committing(model, week, point=None):
+            if not point:  # a batch commits its week once per point
+                self.calls.append(("week", [np.array(a) for a in week.enrolled_at]) + tuple(
+                    None if value is None else np.array(value) for value in (
+                        week.channel, week.ownership, week.fidelity, week.needed,
+                        week.new_state, week.ideas, week.fatigue)))
+            return commit(model, week, point)
 
         def aware(terms, push, points, *values):
             self.calls.append(("aware", points, [np.array(v) for v in values]))
             return aware_of(terms, push, points, *values)
-        monkeypatch.setattr(dynamics, "_write_enrolments", writing)
+        monkeypatch.setattr(model_module, "commit_week", committing)
+        monkeypatch.setattr(batch_module, "commit_week", committing)
         monkeypatch.setattr(dynamics, "_aware_of", aware)
 
     def take(self) -> list:
@@ -128,10 +139,11 @@ def assert_same_handed(mine: list, reference: list):
     assert len(mine) == len(reference)
     for week, (a, b) in enumerate(zip(mine, reference)):
         assert a[0] == b[0], week
-        if a[0] == "enrol":
-            assert all(np.array_equal(x, y) for x, y in zip(a[1], b[1])), week
-            assert np.array_equal(a[2], b[2]) and a[2].dtype == b[2].dtype, (week, "channel")
-            assert _same(a[3], b[3]), (week, "neighbours' fidelity")
+        if a[0] == "week":
+            assert all(np.array_equal(x, y) for x, y in zip(a[1], b[1])), (week, "entries")
+            assert a[2].dtype == b[2].dtype, week
+            for name, x, y in zip(WEEK_FIELDS, a[2:], b[2:]):
+                assert _same(x, y), (week, name)
         else:
             assert _same(a[1], b[1]), week
             assert all(_same(x, y) for x, y in zip(a[2], b[2])), (week, "awareness inputs")
@@ -180,7 +192,7 @@ def test_every_mechanism_is_the_same_under_both_kernels(monkeypatch, variant):
     for seed in (3, 4):
         calls = _assert_both_equal(lambda: run_lean(scenario, seed), handed)
     if variant != "no push at all":  # the comparison saw enrolments (and the unaware)
-        assert sum(len(call[2]) for call in calls if call[0] == "enrol") > 20
+        assert sum(len(call[2]) for call in calls if call[0] == "week") > 20
     if scenario.on("awareness"):
         assert any(call[0] == "aware" for call in calls)
 
@@ -203,7 +215,8 @@ def test_a_batched_sweep_is_the_same_under_both_kernels(monkeypatch):
     mine, reference, mine_handed, reference_handed = _both(
         lambda: run_together([lean_model(s, 5, world) for s in scenarios]), handed)
     assert_same_handed(mine_handed, reference_handed)
-    assert any(call[0] == "enrol" and len(call[1]) == 2 for call in mine_handed)  # batched
+    assert any(call[0] == "week" and len(call[1]) == 2 and len(call[1][0])
+               for call in mine_handed)  # enrolments of a batch
     for scenario, a, b in zip(scenarios, mine, reference):
         assert_same_result(a, b)
         with kernels.use("numba"):
@@ -224,22 +237,27 @@ def _mutant(tmp_path: Path, name: str, original: str, wrong: str):
     return module
 
 
-@pytest.mark.parametrize("original, wrong", [
+@pytest.mark.parametrize("original, wrong, name", [
     # the channels' product in reverse order
     ("for channel in range(channels):\n                    if reached[channel]:",
-     "for channel in range(channels - 1, -1, -1):\n                    if reached[channel]:"),
+     "for channel in range(channels - 1, -1, -1):\n                    if reached[channel]:",
+     "baseline"),
     # the broadcast hazard as b·(r·(1 − f)) instead of (b·r)·(1 − f)
     ("(constant[BROADCAST] * resonance[point, row]\n                                                 * receptive)",
-     "(constant[BROADCAST] * (resonance[point, row]\n                                                 * receptive))"),
+     "(constant[BROADCAST] * (resonance[point, row]\n                                                 * receptive))",
+     "baseline"),
+    # the fidelity learnt from colleagues as their sum, not their weighted mean (the
+    # baseline's peers enrol nobody; champions_network's champions do)
+    ("row) / enrolled_weight", "row)", "champions_network"),
 ])
-def test_a_wrong_kernel_is_caught(monkeypatch, tmp_path, original, wrong):
+def test_a_wrong_kernel_is_caught(monkeypatch, tmp_path, original, wrong, name):
     mutant = _mutant(tmp_path, "mutant_week", original, wrong)
 
     def mutant_week(model):
         model._compiled_week = mutant if kernels.compiled() else None
         return model._compiled_week
     monkeypatch.setattr(dynamics, "_compiled_week", mutant_week)
-    scenario = campaignsim.load_scenario(scenario_path("baseline"))
+    scenario = campaignsim.load_scenario(scenario_path(name))
     handed = Handed(monkeypatch, mutant)
     mine, reference, mine_handed, reference_handed = _both(lambda: run_lean(scenario, 1),
                                                            handed)

@@ -10,10 +10,10 @@ row by row over the ties in CSR order from 0.0 (what scipy's product does), the 
 product in channel order over the channels that reach anyone this week. So every number
 is the numpy path's, bit for bit (tests/test_kernels_week.py).
 
+It also records the week's enrolments as `dynamics._record_enrolments` does (the channel
+picked by u / P, the counts of enrolments that needed each channel, ownership and fidelity
+at enrolment, the enrolled neighbours' mean fidelity of those who learnt from colleagues).
 What it does not do stays in numpy, on the few entries that need it:
-- the enrolments' records (channel pick, needed counts, ownership, fidelity): the kernel
-  lists the week's enrolments with their hazards, P and enrolled weight, and
-  `dynamics._record_enrolments` finishes them, as for the numpy path;
 - `[awareness]`'s probability, which needs a power (1 − a_n)^K: the kernel lists the
   unaware who neither enrol nor backlash, and `dynamics._becoming_aware` decides them
   (numpy's vectorised `pow` may differ from a scalar one in the last bit);
@@ -36,12 +36,13 @@ from .scenario import CHANNELS
 
 # columns of the per-point constants (`constants`, one row per point)
 (BROADCAST, EVENT, MANDATE, BACKLASH, PEER_Q, CYNICISM, EXPOSURE, ACTIVE_FACTOR,
- IDEAS_RATE, RECOVERY, FATIGUE_KEEP, FATIGUE_GAIN, OWN_FIDELITY) = range(13)
+ IDEAS_RATE, RECOVERY, FATIGUE_KEEP, FATIGUE_GAIN, OWN_FIDELITY, SIGMA, CODESIGN_BOOST,
+ HYBRID_BASE, HYBRID_MEDIATION) = range(17)
 # entries of the week's switches (`switches`, booleans, the same for every point)
 (PEER_THRESHOLD, PEER_BASS, ANY_CYNICISM, DEGREES_POSITIVE, UNAWARE_ENROL, AWARENESS,
  ALL_EXPOSED, ACTIVATION, EROSION, RECOVERS, FATIGUE) = range(11)
-# columns of the recorded enrolments: the channel picked, the neighbours' fidelity
-PICKED, NEIGHBOUR_FIDELITY = range(2)
+# columns of the recorded enrolments: the channel picked, ownership and fidelity
+PICKED, OWNERSHIP, FIDELITY = range(3)
 # columns of the recorded unaware who stay open: P, backlash, approached, enrolled weight
 (OPEN_PROBABILITY, OPEN_BACKLASH, OPEN_APPROACHED, OPEN_ENROLLED_WEIGHT) = range(4)
 SEED_CHANNEL, BROADCAST_CHANNEL, EVENT_CHANNEL, MANDATE_CHANNEL = (
@@ -131,24 +132,42 @@ def _count_needed(hazard, reached, u, needed):
 
 
 @njit
-def decide(previous, new_state, draws, reached, switches, constants, clinician,
-           has_neighbours, indptr, indices, ideas, next_fatigue):
+def _ownership_and_fidelity(picked, constant, channel_ownership, alignment,
+                            neighbour_fidelity, peer_on):
+    """rules.enrolment_ownership and rules.enrolment_fidelity of one enrolment through
+    channel `picked` (`neighbour_fidelity`: the enrolled neighbours' mean fidelity of one
+    who learnt from colleagues, else 1 − σ)."""
+    if picked == HYBRID_CHANNEL:
+        ownership = constant[HYBRID_BASE] + constant[HYBRID_MEDIATION] * (1.0 - alignment)
+    else:
+        ownership = channel_ownership[picked]
+    ownership = ownership + (1.0 - ownership) * constant[SIGMA] * constant[CODESIGN_BOOST]
+    if peer_on and (picked == PEER_CHANNEL or picked == CHAMPION_CHANNEL):
+        return ownership, neighbour_fidelity
+    if picked == HYBRID_CHANNEL:
+        return ownership, constant[OWN_FIDELITY] * alignment
+    return ownership, constant[OWN_FIDELITY]
+
+
+@njit
+def decide(previous, new_state, draws, reached, switches, constants, channel_ownership,
+           clinician, has_neighbours, indptr, indices, ideas, next_fatigue):
     """Every clinician's decision of the week, written to `new_state` (and `ideas`, zeros
     on entry, and `next_fatigue` when those mechanisms are on). `clinician` holds the (points,
     clinicians) float inputs: fatigue, resonance, trust, threshold, hybrid hazard, hybrid
     touched, champion hazard, peer weight, weighted degree, erosion base, activation,
-    ownership, fidelity, idea openness. Returns the enrolments (flat index point·N + row,
-    and their channel and neighbours' fidelity), the enrolments that needed each channel
+    ownership, fidelity, idea openness, hybrid alignment. Returns the enrolments (flat
+    index point·N + row, and their channel, ownership and fidelity), the enrolments that needed each channel
     (points, channels), and the unaware left to `[awareness]` (flat index, and P,
     backlash, approached, enrolled weight), in row-major order."""
     (fatigue, resonance, trust, threshold, hybrid_hazard, hybrid_touched, champion_hazard,
      peer_weight, weighted_degree, erosion_base, activation, ownership, fidelity,
-     idea_openness) = clinician
+     idea_openness, hybrid_alignment) = clinician
     points, clinicians = previous.shape
     channels = len(reached)
     peer_on = switches[PEER_THRESHOLD] or switches[PEER_BASS]
     enrolled = np.empty(0, dtype=np.int64)
-    enrolled_values = np.empty((0, 2))
+    enrolled_values = np.empty((0, 3))
     needed = np.zeros((points, channels), dtype=np.int64)
     unaware = np.empty(0, dtype=np.int64)
     unaware_values = np.empty((0, 4))
@@ -221,7 +240,10 @@ def decide(previous, new_state, draws, reached, switches, constants, clinician,
                             indptr, indices, enrolled_weight_of, fidelity, point,
                             row) / enrolled_weight
                     enrolled_values[enrolments, PICKED] = picked
-                    enrolled_values[enrolments, NEIGHBOUR_FIDELITY] = neighbour_fidelity
+                    (enrolled_values[enrolments, OWNERSHIP],
+                     enrolled_values[enrolments, FIDELITY]) = _ownership_and_fidelity(
+                        picked, constant, channel_ownership[point], hybrid_alignment[point, row],
+                        neighbour_fidelity, peer_on)
                     enrolments += 1
                     continue
                 backlash = 0.0
@@ -311,7 +333,8 @@ def decide_all(model, week) -> None:
     constants = (push.broadcast, push.event, push.mandate, terms.backlash, terms.peer_q,
                  terms.peer_cynicism, week.campaign_exposure, terms.erosion_active_factor,
                  terms.ideas_rate, terms.recovery, 1.0 - terms.fatigue_recovery,
-                 terms.fatigue_load * push.tempo, 1.0 - terms.sigma)
+                 terms.fatigue_load * push.tempo, 1.0 - terms.sigma, terms.sigma,
+                 terms.codesign_boost, terms.hybrid_base, terms.hybrid_mediation)
     if previous.ndim == 1:  # numbers
         constants = np.array([constants], dtype=float)
     else:                   # numbers, and (points, 1) columns where points differ
@@ -326,11 +349,12 @@ def decide_all(model, week) -> None:
     enrolled, enrolled_values, needed, unaware, unaware_values = decide(
         rows(previous), week.new_state.reshape(points, clinicians), week.draws, reached,
         switches, constants,
+        np.ascontiguousarray(np.broadcast_to(terms.channel_ownership, (points, len(CHANNELS)))),
         tuple(rows(values) for values in (
             pop.fatigue, pop.resonance, pop.trust, pop.threshold, approaches.hybrid_hazard,
             approaches.hybrid_touched, approaches.champion_hazard, model.peer_weight,
             model.weighted_degree, pop.erosion_base, pop.activation, pop.ownership,
-            pop.fidelity, openness)),
+            pop.fidelity, openness, approaches.hybrid_alignment)),
         model.has_neighbours, adjacency.indptr, adjacency.indices,
         unused if ideas is None else ideas.reshape(points, clinicians),
         unused if next_fatigue is None else next_fatigue.reshape(points, clinicians))
@@ -340,9 +364,10 @@ def decide_all(model, week) -> None:
         return (flat,) if previous.ndim == 1 else (flat // clinicians, flat % clinicians)
 
     if len(enrolled):
-        dynamics._write_enrolments(model, week, entries(enrolled),
-                                   enrolled_values[:, PICKED].astype(np.int64),
-                                   enrolled_values[:, NEIGHBOUR_FIDELITY])
+        week.enrolled_at = entries(enrolled)
+        week.channel = enrolled_values[:, PICKED].astype(np.int64)
+        week.ownership = np.ascontiguousarray(enrolled_values[:, OWNERSHIP])
+        week.fidelity = np.ascontiguousarray(enrolled_values[:, FIDELITY])
         week.needed += needed.reshape(week.needed.shape)
     if len(unaware):
         at = entries(unaware)

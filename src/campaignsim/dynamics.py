@@ -354,15 +354,6 @@ def _record_enrolments(model, week: Week, hazards: list, at: tuple, pick: np.nda
             fidelity_sum = (sums[row_of] if points is None
                             else sums[points[learns], row_of])
             neighbour_fidelity[learns] = fidelity_sum / enrolled_weight[learns]
-    _write_enrolments(model, week, at, channel, neighbour_fidelity)
-
-
-def _write_enrolments(model, week: Week, at: tuple, channel: np.ndarray,
-                      neighbour_fidelity: np.ndarray) -> None:
-    """The week's enrolments at entries `at`, with each one's channel and (for those who
-    learnt from colleagues) enrolled neighbours' mean fidelity, else 1 − σ: their ownership
-    and fidelity at enrolment."""
-    terms = model.terms.at(at[0] if len(at) > 1 else None)
     alignment = model.approaches.hybrid_alignment[at]
     week.enrolled_at, week.channel = at, channel
     week.ownership = enrolment_ownership(terms, channel, alignment)
