@@ -239,13 +239,12 @@ def _mutant(tmp_path: Path, name: str, original: str, wrong: str):
 
 @pytest.mark.parametrize("original, wrong, name", [
     # the channels' product in reverse order
-    ("for channel in range(channels):\n                    if reached[channel]:",
-     "for channel in range(channels - 1, -1, -1):\n                    if reached[channel]:",
+    ("for channel in range(channels):\n" + " " * 20 + "if reached[channel]:",
+     "for channel in range(channels - 1, -1, -1):\n" + " " * 20 + "if reached[channel]:",
      "baseline"),
     # the broadcast hazard as b·(r·(1 − f)) instead of (b·r)·(1 − f)
-    ("(constant[BROADCAST] * resonance[point, row]\n                                                 * receptive)",
-     "(constant[BROADCAST] * (resonance[point, row]\n                                                 * receptive))",
-     "baseline"),
+    ("constant[BROADCAST] * resonant * receptive",
+     "constant[BROADCAST] * (resonant * receptive)", "baseline"),
     # the fidelity learnt from colleagues as their sum, not their weighted mean (the
     # baseline's peers enrol nobody; champions_network's champions do)
     ("row) / enrolled_weight", "row)", "champions_network"),

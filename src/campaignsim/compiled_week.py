@@ -15,7 +15,7 @@ picked by u / P, the counts of enrolments that needed each channel, ownership an
 at enrolment, the enrolled neighbours' mean fidelity of those who learnt from colleagues).
 What it does not do stays in numpy, on the few entries that need it:
 - `[awareness]`'s probability, which needs a power (1 − a_n)^K: the kernel lists the
-  unaware who neither enrol nor backlash, and `dynamics._becoming_aware` decides them
+  unaware who neither enrol nor backlash, and `dynamics._aware_of` decides them
   (numpy's vectorised `pow` may differ from a scalar one in the last bit);
 - the cascade peer rule (a power for every open clinician): its weeks run the numpy path.
 
@@ -45,8 +45,8 @@ from .scenario import CHANNELS
 PICKED, OWNERSHIP, FIDELITY = range(3)
 # columns of the recorded unaware who stay open: P, backlash, approached, enrolled weight
 (OPEN_PROBABILITY, OPEN_BACKLASH, OPEN_APPROACHED, OPEN_ENROLLED_WEIGHT) = range(4)
-SEED_CHANNEL, BROADCAST_CHANNEL, EVENT_CHANNEL, MANDATE_CHANNEL = (
-    CHANNEL["seed"], CHANNEL["broadcast"], CHANNEL["event"], CHANNEL["mandate"])
+BROADCAST_CHANNEL, EVENT_CHANNEL, MANDATE_CHANNEL = (CHANNEL["broadcast"], CHANNEL["event"],
+                                                    CHANNEL["mandate"])
 HYBRID_CHANNEL, PEER_CHANNEL, CHAMPION_CHANNEL = (CHANNEL["hybrid"], CHANNEL["peer"],
                                                   CHANNEL["champion"])
 
@@ -120,7 +120,8 @@ def _pick(hazard, reached, pick):
 
 @njit
 def _count_needed(hazard, reached, u, needed):
-    """rules.needed_counts for one enrolment: c was needed when u ≥ 1 − Π_{c' ≠ c}(1 − h_c')."""
+    """rules.needed_counts for one enrolment: channel c was needed when
+    u ≥ 1 − Π_{c' ≠ c}(1 − h_c')."""
     for channel in range(len(reached)):
         if reached[channel]:
             stays = 1.0
@@ -157,9 +158,9 @@ def decide(previous, new_state, draws, reached, switches, constants, channel_own
     clinicians) float inputs: fatigue, resonance, trust, threshold, hybrid hazard, hybrid
     touched, champion hazard, peer weight, weighted degree, erosion base, activation,
     ownership, fidelity, idea openness, hybrid alignment. Returns the enrolments (flat
-    index point·N + row, and their channel, ownership and fidelity), the enrolments that needed each channel
-    (points, channels), and the unaware left to `[awareness]` (flat index, and P,
-    backlash, approached, enrolled weight), in row-major order."""
+    index point·N + row, and their channel, ownership and fidelity), the enrolments that
+    needed each channel (points, channels), and the unaware left to `[awareness]` (flat
+    index, and P, backlash, approached, enrolled weight), in row-major order."""
     (fatigue, resonance, trust, threshold, hybrid_hazard, hybrid_touched, champion_hazard,
      peer_weight, weighted_degree, erosion_base, activation, ownership, fidelity,
      idea_openness, hybrid_alignment) = clinician
@@ -193,12 +194,11 @@ def decide(previous, new_state, draws, reached, switches, constants, channel_own
             state = previous[point, row]
             u = draws[row]
             if state <= AWARE:
-                receptive = 1.0 - fatigue[point, row]
+                receptive, resonant = 1.0 - fatigue[point, row], resonance[point, row]
                 if reached[BROADCAST_CHANNEL]:
-                    hazard[BROADCAST_CHANNEL] = (constant[BROADCAST] * resonance[point, row]
-                                                 * receptive)
+                    hazard[BROADCAST_CHANNEL] = constant[BROADCAST] * resonant * receptive
                 if reached[EVENT_CHANNEL]:
-                    hazard[EVENT_CHANNEL] = constant[EVENT] * resonance[point, row] * receptive
+                    hazard[EVENT_CHANNEL] = constant[EVENT] * resonant * receptive
                 if reached[MANDATE_CHANNEL]:
                     hazard[MANDATE_CHANNEL] = constant[MANDATE] * receptive
                 hazard[HYBRID_CHANNEL] = hybrid_hazard[point, row]
@@ -221,7 +221,8 @@ def decide(previous, new_state, draws, reached, switches, constants, channel_own
                 first = True
                 for channel in range(channels):
                     if reached[channel]:
-                        stays = (1.0 - hazard[channel]) if first else stays * (1.0 - hazard[channel])
+                        survives = 1.0 - hazard[channel]
+                        stays = survives if first else stays * survives
                         first = False
                 probability = 0.0 if first else 1.0 - stays
                 open_to_enrol = switches[UNAWARE_ENROL] or state == AWARE
