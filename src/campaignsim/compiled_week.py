@@ -350,7 +350,8 @@ def decide_all(model, week) -> None:
     enrolled, enrolled_values, needed, unaware, unaware_values = decide(
         rows(previous), week.new_state.reshape(points, clinicians), week.draws, reached,
         switches, constants,
-        np.ascontiguousarray(np.broadcast_to(terms.channel_ownership, (points, len(CHANNELS)))),
+        np.broadcast_to(terms.channel_ownership, (points, len(CHANNELS))).copy(),  # writable,
+        # as every array: numba compiles the kernel again for another array type
         tuple(rows(values) for values in (
             pop.fatigue, pop.resonance, pop.trust, pop.threshold, approaches.hybrid_hazard,
             approaches.hybrid_touched, approaches.champion_hazard, model.peer_weight,

@@ -152,8 +152,9 @@ def _of_each_clinician(model, per_department: np.ndarray) -> np.ndarray:
     values stay the same (those of ideas change only when hybrids leave)."""
     kept = getattr(model, "_of_each_clinician", None)
     if kept is None or not np.array_equal(kept[0], per_department):
-        kept = model._of_each_clinician = (per_department,
-                                           per_department[..., model.population.department])
+        # C order (a batch's fancy index gives Fortran order), as the compiled week reads it
+        kept = model._of_each_clinician = (per_department, np.ascontiguousarray(
+            per_department[..., model.population.department]))
     return kept[1]
 
 
