@@ -195,7 +195,7 @@ def _decide_open(model, week: Week, columns, committed: np.ndarray) -> None:
     champion_hazard = take(approaches.champion_hazard)
     if approaches.any_champion:
         hazards[CHANNEL["champion"]] = champion_hazard
-    exposed_by_peers = enrolled_weight = False
+    exposed_by_peers = enrolled_weight_of = enrolled_weight = False
     if terms.peer_on:
         # the neighbours' values are everyone's; the sums only the open rows'
         enrolled_weight_of = model.peer_weight * committed
@@ -229,11 +229,9 @@ def _decide_open(model, week: Week, columns, committed: np.ndarray) -> None:
     local = np.nonzero(enrols)  # entries of the gathered arrays: (rows,) or (points, rows)
     if len(local[0]):
         at = local if isinstance(columns, slice) else local[:-1] + (columns[local[-1]],)
-        _record_enrolments(model, week,
-                           [None if h is None else _entries(h, local, state.shape)
-                            for h in hazards], at,
+        _record_enrolments(model, week, hazards, (local, state.shape), at,
                            _entries(u, local, state.shape) / probability[local],
-                           enrolled_weight[local] if terms.peer_on else None)
+                           enrolled_weight_of, enrolled_weight)
 
     new = take(week.new_state)  # a view when columns is everyone, else written back below
     new[enrols] = ENROLLED
@@ -328,34 +326,35 @@ def _product(adjacency: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
     return (adjacency @ flat.T).T.reshape(values.shape[:-1] + (adjacency.shape[0],))
 
 
-def _record_enrolments(model, week: Week, hazards: list, at: tuple, pick: np.ndarray,
-                       enrolled_weight: np.ndarray | None) -> None:
-    """Channel, ownership and fidelity of this week's enrolments, given each one's
-    channel hazards (None: the channel reached nobody), pick u / P and neighbours'
-    enrolled weight (with peers); `at`: their entries in whole arrays (their rows, and in
-    a batch their points)."""
-    pop = model.population
+def _record_enrolments(model, week: Week, hazards: list, gathered: tuple, at: tuple,
+                       pick: np.ndarray, enrolled_weight_of, enrolled_weight) -> None:
+    """Channel, ownership and fidelity of this week's enrolments. `gathered` = (local,
+    shape): their entries in the open part's arrays of that shape (the hazards and
+    `enrolled_weight`); `at`: their entries in whole arrays (their rows, and in a batch
+    their points)."""
+    pop, approaches = model.population, model.approaches
+    local, shape = gathered
     rows, points = at[-1], (at[0] if len(at) > 1 else None)
     terms = model.terms.at(points)  # the terms of each enrolment's point
+    hazards = [None if h is None else _entries(h, local, shape) for h in hazards]
     channel = pick_channel([0.0 if h is None else h for h in hazards], pick)
     _count_needed(week, hazards, _entries(week.draws, at, week.previous.shape), points)
+    alignment = approaches.hybrid_alignment[at]
     neighbour_fidelity = np.full(len(rows), 1.0 - terms.sigma)
     if terms.peer_on:
         # the enrolled neighbours' mean fidelity, only for those who enrol this week through
         # a colleague (row by row in CSR order, as the reference engine sums it)
         learns = np.flatnonzero((channel == CHANNEL["peer"]) | (channel == CHANNEL["champion"]))
-        learns = learns[enrolled_weight[learns] > 0]
+        learns = learns[enrolled_weight[tuple(a[learns] for a in local)] > 0]
         if len(learns):
             # the learners' rows summed once for every point (a row's sum is the same number
             # alone or among others); each learner reads its own point's sum
             learner_rows, row_of = np.unique(rows[learns], return_inverse=True)
-            committed = (week.previous == ENROLLED) | (week.previous == ACTIVE)
-            sums = _neighbour_sums(pop.adjacency, model.peer_weight * committed * pop.fidelity,
-                                   learner_rows)
+            sums = _neighbour_sums(pop.adjacency, enrolled_weight_of * pop.fidelity, learner_rows)
             fidelity_sum = (sums[row_of] if points is None
                             else sums[points[learns], row_of])
-            neighbour_fidelity[learns] = fidelity_sum / enrolled_weight[learns]
-    alignment = model.approaches.hybrid_alignment[at]
+            neighbour_fidelity[learns] = (fidelity_sum
+                                          / enrolled_weight[tuple(a[learns] for a in local)])
     week.enrolled_at, week.channel = at, channel
     week.ownership = enrolment_ownership(terms, channel, alignment)
     week.fidelity = enrolment_fidelity(terms, channel, alignment, neighbour_fidelity)
