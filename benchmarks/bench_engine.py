@@ -69,11 +69,18 @@ def seconds_per_step(scenario, weeks: int, repeats: int) -> float:
     return best
 
 
+def warm_up() -> None:
+    """One week of a small model, untimed: loads the compiled kernels when they run
+    (numba's cache, ~0.4 s once per process), which would otherwise count as a week."""
+    CampaignModel(scenario_of_size(1_000, 1), seed=1, clinician_agents=False).step()
+
+
 def step_and_bound(scenario, weeks: int, repeats: int) -> tuple[list[float], list[float]]:
     """Seconds of every week's step and of the raw bound timed right after it.
 
     Each week of each run times one model step, then the bound (one sparse product on the
     same adjacency plus one uniform draw of N), so the two see the same load."""
+    warm_up()
     steps, bounds = [], []
     for run in range(repeats):
         model = CampaignModel(scenario.with_overrides(weeks=weeks), seed=1 + run)

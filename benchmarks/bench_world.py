@@ -43,7 +43,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from bench_engine import best_of, scenario_of_size  # noqa: E402
+from bench_engine import best_of, scenario_of_size, warm_up  # noqa: E402
 from campaignsim import CampaignModel  # noqa: E402
 from campaignsim.world import StaffWorld  # noqa: E402
 from targets import report, scenarios_of  # noqa: E402
@@ -197,6 +197,7 @@ class NaiveThresholdModel(mesa.Model):
 def naive_mesa(size: int, weeks: int) -> None:
     """The full model's step against both naive forms, the three timed in turn each week
     (so all see the same load), each as its model's `step()`."""
+    warm_up()
     scenario = scenario_of_size(size, weeks)
     full = CampaignModel(scenario, seed=1, clinician_agents=False)
     naive = NaiveThresholdModel(full)

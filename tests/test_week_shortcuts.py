@@ -64,6 +64,14 @@ def _runs(scenario, seeds=(1, 2, 3)):
     return [run_lean(scenario, seed) for seed in seeds]
 
 
+@pytest.fixture
+def numpy_week():
+    """The gathering shortcuts are the numpy path's (the compiled week visits every
+    clinician once and has none: tests/test_kernels_week.py)."""
+    with kernels.use("numpy"):
+        yield
+
+
 def _open_parts(monkeypatch) -> dict:
     """Count the weeks whose enrolment part was skipped, on whole arrays, or gathered."""
     taken = {"skipped": 0, "whole": 0, "gathered": 0}
@@ -80,7 +88,7 @@ def _open_parts(monkeypatch) -> dict:
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_gathered_entries_give_the_numbers_of_whole_arrays(monkeypatch, variant):
+def test_gathered_entries_give_the_numbers_of_whole_arrays(numpy_week, monkeypatch, variant):
     scenario = _scenario(VARIANTS[variant])
     taken = _open_parts(monkeypatch)
     monkeypatch.setattr(dynamics, "GATHER_BELOW_SHARE", 0.0)          # never gathered
@@ -95,7 +103,7 @@ def test_gathered_entries_give_the_numbers_of_whole_arrays(monkeypatch, variant)
         assert_same_result(mine, reference)
 
 
-def test_gathered_entries_of_a_batch_give_the_numbers_of_whole_arrays(monkeypatch):
+def test_gathered_entries_of_a_batch_give_the_numbers_of_whole_arrays(numpy_week, monkeypatch):
     """In a batch the gathered entries are the clinicians open in any point."""
     world = StaffWorld.build(_scenario({}).staff, 4)
 
@@ -114,7 +122,7 @@ def test_gathered_entries_of_a_batch_give_the_numbers_of_whole_arrays(monkeypatc
         assert_same_result(mine, reference)
 
 
-def test_a_wrong_gather_is_caught(monkeypatch):
+def test_a_wrong_gather_is_caught(numpy_week, monkeypatch):
     """Gathering the wrong clinicians (each open one's neighbour in index order) must
     change the numbers, so the comparison above can fail."""
     scenario = _scenario({})

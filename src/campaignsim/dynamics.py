@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from . import kernels
 from .agents import ACTIVE, AWARE, DISENGAGED, ENROLLED, UNAWARE
 from .rules import (CHANNEL, awareness_probability, becomes_aware, enrol_probability,
                     enrolment_fidelity, enrolment_ownership, erosion_hazard, needed_counts,
@@ -105,6 +106,10 @@ def decide_all(model, week: Week) -> None:
     1 − P by exactly 1, and a zero erosion or recovery never beats a draw. The open
     entries of a batch are the clinicians open in any of its points.
     """
+    compiled = _compiled_week(model)
+    if compiled is not None:
+        compiled.decide_all(model, week)
+        return
     terms, pop, u = model.terms, model.population, week.draws
     state, new = week.previous, week.new_state
     is_enrolled, is_active = state == ENROLLED, state == ACTIVE
@@ -127,13 +132,29 @@ def decide_all(model, week: Week) -> None:
     week.fatigue = next_fatigue(terms, pop.fatigue, model.push.tempo)
 
 
+def _compiled_week(model):
+    """The compiled week (compiled_week.py) when the kernels are compiled and this model's
+    rules fit it, else None: decided at the model's first week and kept."""
+    try:
+        return model._compiled_week
+    except AttributeError:
+        pass
+    module = None
+    if kernels.compiled():
+        from . import compiled_week
+        module = compiled_week if compiled_week.fits(model) else None
+    model._compiled_week = module
+    return module
+
+
 def _of_each_clinician(model, per_department: np.ndarray) -> np.ndarray:
     """per_department[..., department] for every clinician, kept while the departments'
     values stay the same (those of ideas change only when hybrids leave)."""
     kept = getattr(model, "_of_each_clinician", None)
     if kept is None or not np.array_equal(kept[0], per_department):
-        kept = model._of_each_clinician = (per_department,
-                                           per_department[..., model.population.department])
+        # C order (a batch's fancy index gives Fortran order), as the compiled week reads it
+        kept = model._of_each_clinician = (per_department, np.ascontiguousarray(
+            per_department[..., model.population.department]))
     return kept[1]
 
 
@@ -248,9 +269,22 @@ def _becoming_aware(terms, push, unaware: np.ndarray, u, probability, backlash, 
         number (or a switch of a single run) as it is."""
         return _entries(values, at, unaware.shape) if isinstance(values, np.ndarray) else values
 
-    unaware[at] = becomes_aware(of(u), of(probability), of(backlash), awareness_probability(
-        terms.at(at[0] if len(at) > 1 else None), of(push.broadcast > 0), of(push.event > 0),
-        of(push.mandate > 0), of(approached), of(enrolled_weight)))
+    unaware[at] = _aware_of(terms, push, at[0] if len(at) > 1 else None, of(u),
+                            of(probability), of(backlash), of(approached), of(enrolled_weight))
+
+
+def _aware_of(terms, push, points, draw, probability, backlash, approached, enrolled_weight):
+    """Which of these unaware entries (of the batch's `points`, None in a single run), who
+    neither enrol nor backlash, become aware by the `[awareness]` rule (their draws,
+    P(enrol), backlash, approached, enrolled neighbours' weight as arrays or numbers)."""
+    def reaches(kind):
+        """The push of this kind runs in the entry's point (a switch in a single run)."""
+        running = kind > 0
+        return running if points is None else np.ravel(running)[points]
+
+    return becomes_aware(draw, probability, backlash, awareness_probability(
+        terms.at(points), reaches(push.broadcast), reaches(push.event), reaches(push.mandate),
+        approached, enrolled_weight))
 
 
 def _any(values) -> bool:
