@@ -75,3 +75,21 @@ def test_the_manifest_says_which_kernel_ran(environment, tmp_path):
     assert main(["run", "baseline", "--steps", "2", "--out", str(out)]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kernel"] == "numpy" and "numba" not in manifest["versions"]
+
+
+def test_one_run_takes_numpy_under_auto_unless_it_is_big(environment, monkeypatch):
+    monkeypatch.setattr(kernels, "numba_installed", lambda: True)
+    with kernels.for_one_run(1_040 * 52):
+        assert kernels.chosen() == "numpy"
+    assert kernels.chosen() == "numba"
+    with kernels.for_one_run(kernels.ONE_RUN_NUMBA_FROM):
+        assert kernels.chosen() == "numba"
+    environment("numba")  # asked for by name: kept, however small the run
+    with kernels.for_one_run(10):
+        assert kernels.chosen() == "numba"
+
+
+def test_campaignsim_run_of_the_baseline_ran_numpy_and_says_so(environment, tmp_path):
+    out = tmp_path / "out"
+    assert main(["run", "baseline", "--steps", "2", "--out", str(out)]) == 0
+    assert json.loads((out / "manifest.json").read_text())["kernel"] == "numpy"

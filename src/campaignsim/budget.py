@@ -195,10 +195,11 @@ def check_memory(needed: int, what: str, limit: int | None = None, yes: bool = F
 
 
 def check_memory_budget(scenarios: list[Scenario], runs: int, workers: int | None,
-                        limit: int | None = None, yes: bool = False) -> None:
+                        limit: int | None = None, yes: bool = False) -> Estimate:
     """Refuse (ScenarioError) before building anything when the runs would not fit in
     memory. Each worker process holds one run at a time: the biggest run × the workers busy
-    at once, plus the parent; one worker (or one run) runs in this process."""
+    at once, plus the parent; one worker (or one run) runs in this process. Returns the
+    biggest run's estimate."""
     biggest = max((estimate_run(s) for s in scenarios), key=lambda e: e.bytes)
     busy = min(workers or os.cpu_count() or 1, runs)
     what = f"a run of {biggest.sizes()}"
@@ -207,6 +208,7 @@ def check_memory_budget(scenarios: list[Scenario], runs: int, workers: int | Non
         what += f", {busy} at once in worker processes,"
         needed = concurrent_bytes(biggest.bytes, busy)
     check_memory(needed, what, limit, yes)
+    return biggest
 
 
 def sweep_scenarios(plan) -> list[Scenario]:

@@ -80,7 +80,7 @@ def command_run(args) -> int:
     overrides = {k: v for k, v in (("seed", args.seed), ("weeks", args.steps)) if v is not None}
     if overrides:
         scenario = scenario.with_overrides(**overrides)
-    check_memory_budget([scenario], 1, 1, args.max_memory, args.yes)  # before heavy imports
+    size = check_memory_budget([scenario], 1, 1, args.max_memory, args.yes)  # before heavy imports
 
     from . import plots
     from .folders import Claim, results_check
@@ -92,7 +92,8 @@ def command_run(args) -> int:
     # The claim (lock, checked contents) is held for the whole command: no other run can
     # write into the folder between the check and the last file.
     check = results_check("run", identity, {"seed": scenario.seed}, args.force)
-    with Claim(out, check) as claim:
+    # one run: under `auto`, numpy unless it is big enough to repay loading numba
+    with kernels.for_one_run(size.clinicians * scenario.weeks), Claim(out, check) as claim:
         result = run(scenario)
         folder = claim.folder
         write_text(folder / "timeseries.csv",

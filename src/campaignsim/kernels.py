@@ -13,6 +13,8 @@ Chosen by the environment variable CAMPAIGNSIM_KERNEL:
 - `numba`: numba, and an error if it is not installed.
 
 or in-process with `use("numpy")` (a context manager, for tests and benchmarks).
+`campaignsim run` (one run in a process) takes numpy under `auto` unless the run is large
+(`for_one_run`): loading numba would cost it more than the kernels save.
 Compiled functions are cached on disk by numba (`cache=True`), so a process pays the
 compilation once per machine and afterwards ~0.5 s to import numba and load them.
 """
@@ -77,6 +79,22 @@ def use(kernel: str):
         yield
     finally:
         _forced = before
+
+
+#: Under `auto`, one run of fewer clinician-weeks than this runs on numpy (`for_one_run`):
+#: loading numba and its cached kernels costs ~0.45 s a process, and the kernels save
+#: ~0.05 µs a clinician-week at 10,000 staff (0.27 µs at 1,040), so one run repays the
+#: load only from about 10 million clinician-weeks (~200,000 staff for a year); batch work
+#: (compare, sweep, fit, optimise, loops of seeds) repays it after a few dozen runs.
+ONE_RUN_NUMBA_FROM = 10_000_000
+
+
+def for_one_run(clinician_weeks: int):
+    """The kernel for a process that makes one run of `clinician_weeks` (`campaignsim
+    run`): under `auto`, numpy below ONE_RUN_NUMBA_FROM; else the kernel asked for."""
+    if requested() == "auto" and clinician_weeks < ONE_RUN_NUMBA_FROM:
+        return use("numpy")
+    return contextlib.nullcontext()
 
 
 def njit(function):
