@@ -186,10 +186,14 @@ class HybridWeek:
     """One model's hybrids' weeks through the kernels (a model holds one when compiled).
 
     Keeps what changes only when hybrids leave: the AgentSet's members in its order, and
-    their departments, alignments and whether they campaign, as arrays."""
+    their departments, alignments and whether they campaign, as arrays; made again when
+    `model.hybrids` is another list (the model makes a new one when hybrids leave) or the
+    AgentSet another size (iterating the AgentSet to compare its members, weak references,
+    cost more than the rest of the week's Python)."""
 
     def __init__(self):
         self._members = ()
+        self._key = None          # what the table was made for: (model.hybrids, size)
         self._departments = None  # the clinicians by department, for `gather`
 
     def _clinicians_by_department(self, population, anyone_open: bool) -> tuple:
@@ -204,11 +208,12 @@ class HybridWeek:
                                  np.concatenate(([0], np.cumsum(counts))).astype(np.int64))
         return self._departments
 
-    def _table(self, hybrids) -> None:
-        members = tuple(hybrids)
-        if members == self._members:
+    def _table(self, model, hybrids) -> None:
+        key = (model.hybrids, len(hybrids))
+        if self._key is not None and key[0] is self._key[0] and key[1] == self._key[1]:
             return
-        self._members = members
+        self._key = key
+        members = self._members = tuple(hybrids)
         self._campaigners = [h for h in members if h.campaigning]
         self._position = np.array([i for i, h in enumerate(members) if h.campaigning],
                                   dtype=np.int64)
@@ -226,7 +231,7 @@ class HybridWeek:
         """The week of `hybrids` (the model's HybridLeader AgentSet): when anyone is open,
         the order of `hybrids.shuffle_do("step")`, its draws, its choices and drifts; when
         nobody is, the drifts only (the model owes the shuffle, CampaignModel._hybrids_step)."""
-        self._table(hybrids)
+        self._table(model, hybrids)
         order = list(range(len(self._members)) if anyone_open else ())
         hybrids.random.shuffle(order)  # Mesa shuffles its weakrefs: same length, same order
         if self.settings is None:  # nobody campaigns: the shuffle was all the week drew

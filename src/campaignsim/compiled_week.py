@@ -305,61 +305,106 @@ def fits(model) -> bool:
         np.any(model.has_neighbours & (model.weighted_degree <= 0)))
 
 
+#: the per-week columns of `constants` (the push's and the week's); the rest depend on the
+#: scenario only and are written once per model
+WEEKLY_CONSTANTS = (BROADCAST, EVENT, MANDATE, EXPOSURE, FATIGUE_GAIN)
+
+
+class Inputs:
+    """What `decide_all` hands the kernel, kept per model (or batch) between weeks, so a
+    week packs only what changed: the switches and constants of the scenario (written
+    once; the push's columns each week, into the same buffer), the channel ownership
+    copied once, and the (points, clinicians) views of the per-clinician arrays, made
+    again only when an array is replaced (the approaches are new every week, the ideas'
+    openness when hybrids leave; the population's arrays are updated in place)."""
+
+    def __init__(self, model, week):
+        from . import dynamics  # dynamics imports this module only when the kernel runs
+
+        terms, previous = model.terms, week.previous
+        self.points = 1 if previous.ndim == 1 else previous.shape[0]
+        self.clinicians = previous.shape[-1]
+        self.switches = np.array([
+            terms.peer_rule == "threshold", terms.peer_rule == "bass",
+            dynamics._any(terms.peer_cynicism), model.weighted_degrees_positive,
+            terms.unaware_enrol, terms.awareness_on, False, terms.activation_on,
+            dynamics._any(terms.erosion_rate > 0), dynamics._any(terms.recovery > 0),
+            terms.fatigue_on])
+        self.constants = np.zeros((self.points, HYBRID_MEDIATION + 1))
+        for column, value in ((BACKLASH, terms.backlash), (PEER_Q, terms.peer_q),
+                              (CYNICISM, terms.peer_cynicism),
+                              (ACTIVE_FACTOR, terms.erosion_active_factor),
+                              (IDEAS_RATE, terms.ideas_rate), (RECOVERY, terms.recovery),
+                              (FATIGUE_KEEP, 1.0 - terms.fatigue_recovery),
+                              (OWN_FIDELITY, 1.0 - terms.sigma), (SIGMA, terms.sigma),
+                              (CODESIGN_BOOST, terms.codesign_boost),
+                              (HYBRID_BASE, terms.hybrid_base),
+                              (HYBRID_MEDIATION, terms.hybrid_mediation)):
+            self.constants[:, column] = np.ravel(value)
+        # writable and of the kernel's array type: another type would compile it again
+        self.channel_ownership = np.broadcast_to(
+            terms.channel_ownership, (self.points, len(CHANNELS))).copy()
+        self.reached = np.zeros(len(CHANNELS), dtype=bool)
+        self.unused = np.empty((1, 1))
+        self._sources = [None] * 15
+        self._views = [None] * 15
+
+    def week(self, model, week) -> None:
+        """Write this week's switches, reach and push constants into the kept buffers."""
+        from . import dynamics
+
+        push, reached = model.push, self.reached
+        self.switches[ALL_EXPOSED] = dynamics._all(week.campaign_exposure)
+        for column, value in zip(WEEKLY_CONSTANTS, (
+                push.broadcast, push.event, push.mandate, week.campaign_exposure,
+                model.terms.fatigue_load * push.tempo)):
+            self.constants[:, column] = value if self.points == 1 else np.ravel(value)
+        reached[BROADCAST_CHANNEL] = dynamics._any(push.broadcast)
+        reached[EVENT_CHANNEL] = dynamics._any(push.event)
+        reached[MANDATE_CHANNEL] = dynamics._any(push.mandate)
+        reached[HYBRID_CHANNEL] = model.approaches.any_hybrid
+        reached[PEER_CHANNEL] = model.terms.peer_on
+        reached[CHAMPION_CHANNEL] = model.approaches.any_champion
+
+    def clinician(self, sources: tuple) -> tuple:
+        """`sources` (per-clinician arrays of the state's shape) as (points, clinicians)
+        views, each made again only when its array is not the one seen last week."""
+        kept, views = self._sources, self._views
+        for i, values in enumerate(sources):
+            if values is not kept[i]:
+                kept[i], views[i] = values, values.reshape(self.points, self.clinicians)
+        return tuple(views)
+
+
 def decide_all(model, week) -> None:
-    """`dynamics.decide_all` through the kernel: pack the week's inputs as (points,
-    clinicians) arrays and per-point constants, run it, and finish the enrolments and the
-    unaware in numpy as the numpy path does."""
+    """`dynamics.decide_all` through the kernel: hand it the week's inputs as (points,
+    clinicians) arrays and per-point constants (`Inputs`, kept per model), run it, and
+    finish the enrolments and the unaware in numpy as the numpy path does."""
     from . import dynamics  # dynamics imports this module only when the kernel runs
 
-    terms, pop, push, approaches = model.terms, model.population, model.push, model.approaches
+    terms, pop, approaches = model.terms, model.population, model.approaches
     previous = week.previous
-    shape, clinicians = previous.shape, previous.shape[-1]
-    points = 1 if previous.ndim == 1 else shape[0]
-
-    def rows(values):
-        """A per-clinician array (of the state's shape) as (points, clinicians), a view."""
-        return values.reshape(points, clinicians)
-
-    reached = np.zeros(len(CHANNELS), dtype=bool)
-    reached[[BROADCAST_CHANNEL, EVENT_CHANNEL, MANDATE_CHANNEL, HYBRID_CHANNEL, PEER_CHANNEL,
-             CHAMPION_CHANNEL]] = (dynamics._any(push.broadcast), dynamics._any(push.event),
-                                   dynamics._any(push.mandate), approaches.any_hybrid,
-                                   terms.peer_on, approaches.any_champion)
-    switches = np.array([terms.peer_rule == "threshold", terms.peer_rule == "bass",
-                         dynamics._any(terms.peer_cynicism), model.weighted_degrees_positive,
-                         terms.unaware_enrol, terms.awareness_on,
-                         dynamics._all(week.campaign_exposure), terms.activation_on,
-                         dynamics._any(terms.erosion_rate > 0), dynamics._any(terms.recovery > 0),
-                         terms.fatigue_on])
-    constants = (push.broadcast, push.event, push.mandate, terms.backlash, terms.peer_q,
-                 terms.peer_cynicism, week.campaign_exposure, terms.erosion_active_factor,
-                 terms.ideas_rate, terms.recovery, 1.0 - terms.fatigue_recovery,
-                 terms.fatigue_load * push.tempo, 1.0 - terms.sigma, terms.sigma,
-                 terms.codesign_boost, terms.hybrid_base, terms.hybrid_mediation)
-    if previous.ndim == 1:  # numbers
-        constants = np.array([constants], dtype=float)
-    else:                   # numbers, and (points, 1) columns where points differ
-        constants = np.column_stack([np.broadcast_to(np.ravel(value), (points,))
-                                     for value in constants]).astype(float)
+    inputs = getattr(model, "_compiled_inputs", None)
+    if inputs is None:
+        inputs = model._compiled_inputs = Inputs(model, week)
+    inputs.week(model, week)
+    points, clinicians = inputs.points, inputs.clinicians
     openness = (dynamics._of_each_clinician(model, week.idea_openness) if terms.activation_on
                 else pop.fatigue)  # not read without activation
-    ideas = np.zeros(shape) if terms.activation_on else None
-    next_fatigue = np.empty(shape) if terms.fatigue_on else None
-    unused = np.empty((1, 1))
+    ideas = np.zeros(previous.shape) if terms.activation_on else None
+    next_fatigue = np.empty(previous.shape) if terms.fatigue_on else None
     adjacency = pop.adjacency
     enrolled, enrolled_values, needed, unaware, unaware_values = decide(
-        rows(previous), week.new_state.reshape(points, clinicians), week.draws, reached,
-        switches, constants,
-        np.broadcast_to(terms.channel_ownership, (points, len(CHANNELS))).copy(),  # writable,
-        # as every array: numba compiles the kernel again for another array type
-        tuple(rows(values) for values in (
+        previous.reshape(points, clinicians), week.new_state.reshape(points, clinicians),
+        week.draws, inputs.reached, inputs.switches, inputs.constants, inputs.channel_ownership,
+        inputs.clinician((
             pop.fatigue, pop.resonance, pop.trust, pop.threshold, approaches.hybrid_hazard,
             approaches.hybrid_touched, approaches.champion_hazard, model.peer_weight,
             model.weighted_degree, pop.erosion_base, pop.activation, pop.ownership,
             pop.fidelity, openness, approaches.hybrid_alignment)),
         model.has_neighbours, adjacency.indptr, adjacency.indices,
-        unused if ideas is None else ideas.reshape(points, clinicians),
-        unused if next_fatigue is None else next_fatigue.reshape(points, clinicians))
+        inputs.unused if ideas is None else ideas.reshape(points, clinicians),
+        inputs.unused if next_fatigue is None else next_fatigue.reshape(points, clinicians))
 
     def entries(flat):
         """Flat indices point·N + row as the numpy path's entries: (rows,) or (points, rows)."""
@@ -374,7 +419,7 @@ def decide_all(model, week) -> None:
     if len(unaware):
         at = entries(unaware)
         aware = dynamics._aware_of(
-            terms, push, at[0] if len(at) > 1 else None, week.draws[at[-1]],
+            terms, model.push, at[0] if len(at) > 1 else None, week.draws[at[-1]],
             unaware_values[:, OPEN_PROBABILITY], unaware_values[:, OPEN_BACKLASH],
             unaware_values[:, OPEN_APPROACHED] > 0, unaware_values[:, OPEN_ENROLLED_WEIGHT])
         week.new_state[tuple(a[aware] for a in at)] = AWARE
