@@ -341,6 +341,7 @@ class Inputs:
                               (HYBRID_BASE, terms.hybrid_base),
                               (HYBRID_MEDIATION, terms.hybrid_mediation)):
             self.constants[:, column] = np.ravel(value)
+        self._by_column = self.constants.T  # a view: column c is _by_column[c]
         # writable and of the kernel's array type: another type would compile it again
         self.channel_ownership = np.broadcast_to(
             terms.channel_ownership, (self.points, len(CHANNELS))).copy()
@@ -355,10 +356,11 @@ class Inputs:
 
         push, reached = model.push, self.reached
         self.switches[ALL_EXPOSED] = dynamics._all(week.campaign_exposure)
+        by_column = self._by_column  # a single run's (points, 1) columns take numbers
         for column, value in zip(WEEKLY_CONSTANTS, (
                 push.broadcast, push.event, push.mandate, week.campaign_exposure,
                 model.terms.fatigue_load * push.tempo)):
-            self.constants[:, column] = value if self.points == 1 else np.ravel(value)
+            by_column[column] = value if self.points == 1 else np.ravel(value)
         reached[BROADCAST_CHANNEL] = dynamics._any(push.broadcast)
         reached[EVENT_CHANNEL] = dynamics._any(push.event)
         reached[MANDATE_CHANNEL] = dynamics._any(push.mandate)
