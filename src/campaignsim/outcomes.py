@@ -1,8 +1,9 @@
 """Outcomes: what a run records each week, and the summary of a finished run.
 
 `Records` keeps preallocated per-week counts (by state, and by role, profession and
-department; cumulative enrolments by channel) filled with `np.bincount`, so recording
-costs a few array operations per week. `summarise` turns them into the headline
+department; cumulative enrolments by channel) filled with `np.bincount` (or its compiled
+equal, compiled_records.py), so recording costs a few array operations per week.
+`summarise` turns them into the headline
 outcomes: final enrolled and active shares, the enrolment–engagement gap, weeks to
 25/50/75 % enrolled, channels (two kinds of credit: the hazard-share pick, and the
 enrolments that needed each channel), ownership and fidelity (at enrolment, and of those
