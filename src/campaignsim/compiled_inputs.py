@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import dynamics  # imported before this module: only dynamics' week imports it
 from .rules import CHANNEL
 from .scenario import CHANNELS
 
@@ -45,8 +46,6 @@ class Inputs:
     openness when hybrids leave; the population's arrays are updated in place)."""
 
     def __init__(self, model, week):
-        from . import dynamics  # dynamics imports this module only when the kernel runs
-
         terms, previous = model.terms, week.previous
         self.points = 1 if previous.ndim == 1 else previous.shape[0]
         self.clinicians = previous.shape[-1]
@@ -67,7 +66,6 @@ class Inputs:
                               (HYBRID_BASE, terms.hybrid_base),
                               (HYBRID_MEDIATION, terms.hybrid_mediation)):
             self.constants[:, column] = np.ravel(value)
-        self._by_column = self.constants.T  # a view: column c is _by_column[c]
         # writable and of the kernel's array type: another type would compile it again
         self.channel_ownership = np.broadcast_to(
             terms.channel_ownership, (self.points, len(CHANNELS))).copy()
@@ -78,15 +76,17 @@ class Inputs:
 
     def week(self, model, week) -> None:
         """Write this week's switches, reach and push constants into the kept buffers."""
-        from . import dynamics
-
         push, reached = model.push, self.reached
         self.switches[ALL_EXPOSED] = dynamics._all(week.campaign_exposure)
-        by_column = self._by_column  # a single run's (points, 1) columns take numbers
-        for column, value in zip(WEEKLY_CONSTANTS, (
-                push.broadcast, push.event, push.mandate, week.campaign_exposure,
-                model.terms.fatigue_load * push.tempo)):
-            by_column[column] = value if self.points == 1 else np.ravel(value)
+        values = (push.broadcast, push.event, push.mandate, week.campaign_exposure,
+                  model.terms.fatigue_load * push.tempo)
+        if self.points == 1:  # numbers, into the one row (a scalar write: ~0.1 µs)
+            row = self.constants[0]
+            for column, value in zip(WEEKLY_CONSTANTS, values):
+                row[column] = value
+        else:                 # numbers, or (points, 1) columns where points differ
+            for column, value in zip(WEEKLY_CONSTANTS, values):
+                self.constants[:, column] = np.ravel(value)
         reached[BROADCAST_CHANNEL] = dynamics._any(push.broadcast)
         reached[EVENT_CHANNEL] = dynamics._any(push.event)
         reached[MANDATE_CHANNEL] = dynamics._any(push.mandate)
