@@ -30,25 +30,15 @@ from __future__ import annotations
 import numpy as np
 
 from .agents import ACTIVE, AWARE, DISENGAGED, ENROLLED, UNAWARE
+from .compiled_inputs import (
+    ACTIVATION, ACTIVE_FACTOR, ALL_EXPOSED, ANY_CYNICISM, AWARENESS, BACKLASH, BROADCAST,
+    BROADCAST_CHANNEL, CHAMPION_CHANNEL, CODESIGN_BOOST, CYNICISM, DEGREES_POSITIVE, EROSION,
+    EVENT, EVENT_CHANNEL, EXPOSURE, FATIGUE, FATIGUE_GAIN, FATIGUE_KEEP, FIDELITY,
+    HYBRID_BASE, HYBRID_CHANNEL, HYBRID_MEDIATION, IDEAS_RATE, MANDATE, MANDATE_CHANNEL,
+    OPEN_APPROACHED, OPEN_BACKLASH, OPEN_ENROLLED_WEIGHT, OPEN_PROBABILITY, OWN_FIDELITY,
+    OWNERSHIP, PEER_BASS, PEER_CHANNEL, PEER_Q, PEER_THRESHOLD, PICKED, RECOVERS, RECOVERY,
+    SIGMA, UNAWARE_ENROL, Inputs)
 from .kernels import njit
-from .rules import CHANNEL
-from .scenario import CHANNELS
-
-# columns of the per-point constants (`constants`, one row per point)
-(BROADCAST, EVENT, MANDATE, BACKLASH, PEER_Q, CYNICISM, EXPOSURE, ACTIVE_FACTOR,
- IDEAS_RATE, RECOVERY, FATIGUE_KEEP, FATIGUE_GAIN, OWN_FIDELITY, SIGMA, CODESIGN_BOOST,
- HYBRID_BASE, HYBRID_MEDIATION) = range(17)
-# entries of the week's switches (`switches`, booleans, the same for every point)
-(PEER_THRESHOLD, PEER_BASS, ANY_CYNICISM, DEGREES_POSITIVE, UNAWARE_ENROL, AWARENESS,
- ALL_EXPOSED, ACTIVATION, EROSION, RECOVERS, FATIGUE) = range(11)
-# columns of the recorded enrolments: the channel picked, ownership and fidelity
-PICKED, OWNERSHIP, FIDELITY = range(3)
-# columns of the recorded unaware who stay open: P, backlash, approached, enrolled weight
-(OPEN_PROBABILITY, OPEN_BACKLASH, OPEN_APPROACHED, OPEN_ENROLLED_WEIGHT) = range(4)
-BROADCAST_CHANNEL, EVENT_CHANNEL, MANDATE_CHANNEL = (CHANNEL["broadcast"], CHANNEL["event"],
-                                                    CHANNEL["mandate"])
-HYBRID_CHANNEL, PEER_CHANNEL, CHAMPION_CHANNEL = (CHANNEL["hybrid"], CHANNEL["peer"],
-                                                  CHANNEL["champion"])
 
 
 @njit
@@ -306,60 +296,34 @@ def fits(model) -> bool:
 
 
 def decide_all(model, week) -> None:
-    """`dynamics.decide_all` through the kernel: pack the week's inputs as (points,
-    clinicians) arrays and per-point constants, run it, and finish the enrolments and the
-    unaware in numpy as the numpy path does."""
+    """`dynamics.decide_all` through the kernel: hand it the week's inputs as (points,
+    clinicians) arrays and per-point constants (`Inputs`, kept per model), run it, and
+    finish the enrolments and the unaware in numpy as the numpy path does."""
     from . import dynamics  # dynamics imports this module only when the kernel runs
 
-    terms, pop, push, approaches = model.terms, model.population, model.push, model.approaches
+    terms, pop, approaches = model.terms, model.population, model.approaches
     previous = week.previous
-    shape, clinicians = previous.shape, previous.shape[-1]
-    points = 1 if previous.ndim == 1 else shape[0]
-
-    def rows(values):
-        """A per-clinician array (of the state's shape) as (points, clinicians), a view."""
-        return values.reshape(points, clinicians)
-
-    reached = np.zeros(len(CHANNELS), dtype=bool)
-    reached[[BROADCAST_CHANNEL, EVENT_CHANNEL, MANDATE_CHANNEL, HYBRID_CHANNEL, PEER_CHANNEL,
-             CHAMPION_CHANNEL]] = (dynamics._any(push.broadcast), dynamics._any(push.event),
-                                   dynamics._any(push.mandate), approaches.any_hybrid,
-                                   terms.peer_on, approaches.any_champion)
-    switches = np.array([terms.peer_rule == "threshold", terms.peer_rule == "bass",
-                         dynamics._any(terms.peer_cynicism), model.weighted_degrees_positive,
-                         terms.unaware_enrol, terms.awareness_on,
-                         dynamics._all(week.campaign_exposure), terms.activation_on,
-                         dynamics._any(terms.erosion_rate > 0), dynamics._any(terms.recovery > 0),
-                         terms.fatigue_on])
-    constants = (push.broadcast, push.event, push.mandate, terms.backlash, terms.peer_q,
-                 terms.peer_cynicism, week.campaign_exposure, terms.erosion_active_factor,
-                 terms.ideas_rate, terms.recovery, 1.0 - terms.fatigue_recovery,
-                 terms.fatigue_load * push.tempo, 1.0 - terms.sigma, terms.sigma,
-                 terms.codesign_boost, terms.hybrid_base, terms.hybrid_mediation)
-    if previous.ndim == 1:  # numbers
-        constants = np.array([constants], dtype=float)
-    else:                   # numbers, and (points, 1) columns where points differ
-        constants = np.column_stack([np.broadcast_to(np.ravel(value), (points,))
-                                     for value in constants]).astype(float)
+    inputs = getattr(model, "_compiled_inputs", None)
+    if inputs is None:
+        inputs = model._compiled_inputs = Inputs(model, week)
+    inputs.week(model, week)
+    points, clinicians = inputs.points, inputs.clinicians
     openness = (dynamics._of_each_clinician(model, week.idea_openness) if terms.activation_on
                 else pop.fatigue)  # not read without activation
-    ideas = np.zeros(shape) if terms.activation_on else None
-    next_fatigue = np.empty(shape) if terms.fatigue_on else None
-    unused = np.empty((1, 1))
+    ideas = np.zeros(previous.shape) if terms.activation_on else None
+    next_fatigue = np.empty(previous.shape) if terms.fatigue_on else None
     adjacency = pop.adjacency
     enrolled, enrolled_values, needed, unaware, unaware_values = decide(
-        rows(previous), week.new_state.reshape(points, clinicians), week.draws, reached,
-        switches, constants,
-        np.broadcast_to(terms.channel_ownership, (points, len(CHANNELS))).copy(),  # writable,
-        # as every array: numba compiles the kernel again for another array type
-        tuple(rows(values) for values in (
+        previous.reshape(points, clinicians), week.new_state.reshape(points, clinicians),
+        week.draws, inputs.reached, inputs.switches, inputs.constants, inputs.channel_ownership,
+        inputs.clinician((
             pop.fatigue, pop.resonance, pop.trust, pop.threshold, approaches.hybrid_hazard,
             approaches.hybrid_touched, approaches.champion_hazard, model.peer_weight,
             model.weighted_degree, pop.erosion_base, pop.activation, pop.ownership,
             pop.fidelity, openness, approaches.hybrid_alignment)),
         model.has_neighbours, adjacency.indptr, adjacency.indices,
-        unused if ideas is None else ideas.reshape(points, clinicians),
-        unused if next_fatigue is None else next_fatigue.reshape(points, clinicians))
+        inputs.unused if ideas is None else ideas.reshape(points, clinicians),
+        inputs.unused if next_fatigue is None else next_fatigue.reshape(points, clinicians))
 
     def entries(flat):
         """Flat indices point·N + row as the numpy path's entries: (rows,) or (points, rows)."""
@@ -374,7 +338,7 @@ def decide_all(model, week) -> None:
     if len(unaware):
         at = entries(unaware)
         aware = dynamics._aware_of(
-            terms, push, at[0] if len(at) > 1 else None, week.draws[at[-1]],
+            terms, model.push, at[0] if len(at) > 1 else None, week.draws[at[-1]],
             unaware_values[:, OPEN_PROBABILITY], unaware_values[:, OPEN_BACKLASH],
             unaware_values[:, OPEN_APPROACHED] > 0, unaware_values[:, OPEN_ENROLLED_WEIGHT])
         week.new_state[tuple(a[aware] for a in at)] = AWARE

@@ -63,12 +63,22 @@ class Week:
 
 def start_week(model, week: int) -> Week:
     """Snapshot last week's states and draw this week's uniforms."""
-    terms, state = model.terms, model.population.state
-    alignment = model.department_alignment()
+    state = model.population.state
     return Week(number=week, previous=state.copy(),
                 draws=model.weekly_draws.random(state.shape[-1]),  # a batch's points share it
-                campaign_exposure=model.push.tempo > 0,
-                idea_openness=terms.sigma + (1.0 - terms.sigma) * (1.0 - alignment))
+                campaign_exposure=model.push.tempo > 0, idea_openness=_idea_openness(model))
+
+
+def _idea_openness(model) -> np.ndarray:
+    """σ + (1 − σ)(1 − department's mean hybrid alignment), the same array for as long
+    as the alignments are (they change only when hybrids leave), so that what is made of
+    it (`_of_each_clinician`) is kept by identity."""
+    alignment = model.department_alignment()
+    kept = getattr(model, "_idea_openness", None)
+    if kept is None or kept[0] is not alignment:
+        sigma = model.terms.sigma
+        kept = model._idea_openness = (alignment, sigma + (1.0 - sigma) * (1.0 - alignment))
+    return kept[1]
 
 
 #: The enrolment part of a week (`_decide_open`) works on the gathered entries of the
@@ -151,7 +161,8 @@ def _of_each_clinician(model, per_department: np.ndarray) -> np.ndarray:
     """per_department[..., department] for every clinician, kept while the departments'
     values stay the same (those of ideas change only when hybrids leave)."""
     kept = getattr(model, "_of_each_clinician", None)
-    if kept is None or not np.array_equal(kept[0], per_department):
+    if kept is None or (kept[0] is not per_department
+                        and not np.array_equal(kept[0], per_department)):
         # C order (a batch's fancy index gives Fortran order), as the compiled week reads it
         kept = model._of_each_clinician = (per_department, np.ascontiguousarray(
             per_department[..., model.population.department]))

@@ -1,8 +1,9 @@
 """Outcomes: what a run records each week, and the summary of a finished run.
 
 `Records` keeps preallocated per-week counts (by state, and by role, profession and
-department; cumulative enrolments by channel) filled with `np.bincount`, so recording
-costs a few array operations per week. `summarise` turns them into the headline
+department; cumulative enrolments by channel) filled with `np.bincount` (or its compiled
+equal, compiled_records.py), so recording costs a few array operations per week.
+`summarise` turns them into the headline
 outcomes: final enrolled and active shares, the enrolment–engagement gap, weeks to
 25/50/75 % enrolled, channels (two kinds of credit: the hazard-share pick, and the
 enrolments that needed each channel), ownership and fidelity (at enrolment, and of those
@@ -16,6 +17,7 @@ import functools
 import numpy as np
 import pandas as pd
 
+from . import kernels
 from .agents import ACTIVE, DISENGAGED, ENROLLED, UNAWARE
 from .scenario import CHANNELS, STATES
 
@@ -60,9 +62,11 @@ class Records:
         self.hybrids = np.zeros(rows, dtype=np.int64)
         self.credibility = np.full(rows, np.nan)
         self.last_week = 0
+        self._compiled = kernels.compiled()  # count the cells with the compiled kernel
 
     def record(self, model, week: int) -> None:
-        joint = np.bincount(self.joint_code + model.population.state, minlength=self.joint_size)
+        joint = _count_cells(self._compiled, self.joint_code, model.population.state,
+                             self.joint_size)
         np.add.reduceat(joint[self.margin_cells], self.margin_starts, out=self.margins[week])
         self.channel_counts[week] = model.population.enrolments
         self.needed_counts[week] = model.population.needed
@@ -96,6 +100,17 @@ class Records:
         columns["hybrids"] = self.hybrids[weeks]
         columns["hybrid_credibility"] = self.credibility[weeks]
         return pd.DataFrame(columns)
+
+
+def _count_cells(compiled: bool, joint_code: np.ndarray, state: np.ndarray,
+                 size: int) -> np.ndarray:
+    """Clinicians per joint cell (cell joint_code[i] + state[i] of clinician i): by the
+    compiled kernel (compiled_records.py) or by `np.bincount`, the same integers."""
+    if compiled:
+        from .compiled_records import count_cells  # imports numba: only when it is chosen
+
+        return count_cells(joint_code, state, size)
+    return np.bincount(joint_code + state, minlength=size)
 
 
 @functools.lru_cache(maxsize=16)
