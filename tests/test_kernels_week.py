@@ -31,13 +31,10 @@ from campaignsim.bundled import bundled_names, scenario_path
 from campaignsim.runner import lean_model, run_lean
 from campaignsim.scenario import validate_scenario
 from campaignsim.world import StaffWorld
-from test_batch import GRID, _point, assert_same_result
+from test_batch import GRID, STAFF, _point, assert_same_result
 
 pytestmark = pytest.mark.skipif(not kernels.numba_installed(), reason="numba is not installed")
 
-STAFF = {"departments": 3, "clinicians_per_department": 40, "hybrids_per_department": 2,
-         "managers": 2, "within_department_density": 0.25, "between_department_density": 0.02,
-         "champions": 5}
 BASE = {
     "weeks": 24, "staff": STAFF, "seeding": {"count": 4, "rule": "random"},
     "broadcast": {"intensity": 0.05},
