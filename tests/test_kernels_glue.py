@@ -7,8 +7,9 @@ the same buffers, and views of the per-clinician arrays made again only when an 
 replaced. A stale entry would change a number only in the weeks it is stale, so every
 week of runs where what is kept must change (a push that changes week by week, hybrids
 who leave, a batch, two models stepped in turn) is checked against the packing the
-kernel had before (`packed_afresh`, the old code) and against the live arrays. The hybrids' table is keyed on `model.hybrids` and the AgentSet's size:
-a hybrid removed by hand (which the model's list does not see) must not be stepped.
+kernel had before (`packed_afresh`, the old code) and against the live arrays. The
+hybrids' table is keyed on `model.hybrids` and the AgentSet's size: a hybrid removed by
+hand (which the model's list does not see) must not be stepped.
 The compiled `enrol` (compiled_records.py) writes and sums what `Population.enrol` does.
 """
 

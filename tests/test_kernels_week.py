@@ -9,9 +9,10 @@ week hands on: everything `commit_week` receives (the enrolments' entries, chann
 ownership and fidelity, the needed counts, the new states, ideas and fatigue) and each
 unaware clinician's draw, P(enrol), backlash, approach and enrolled weight as handed to
 `[awareness]`'s rule (`dynamics._aware_of`, the kernel's `_become_aware`), where a
-last-bit difference in P shows. Kernels made wrong on purpose (the channel product in another order, a product
-associated otherwise, the learnt fidelity not divided by the neighbours' weight) fail
-the comparison (`test_a_wrong_kernel_is_caught`), so it is not vacuous.
+last-bit difference in P shows. Kernels made wrong on purpose (the channel product in
+another order, a product associated otherwise, the learnt fidelity not divided by the
+neighbours' weight, awareness's event hazard in the broadcast's weeks) fail the
+comparison (`test_a_wrong_kernel_is_caught`), so it is not vacuous.
 """
 
 from __future__ import annotations
