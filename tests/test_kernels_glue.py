@@ -7,12 +7,15 @@ the same buffers, and views of the per-clinician arrays made again only when an 
 replaced. A stale entry would change a number only in the weeks it is stale, so every
 week of runs where what is kept must change (a push that changes week by week, hybrids
 who leave, a batch, two models stepped in turn) is checked against the packing the
-kernel had before (`packed_afresh`, the old code) and against the live arrays. The hybrids' table is keyed on `model.hybrids` and the AgentSet's size:
-a hybrid removed by hand (which the model's list does not see) must not be stepped.
+kernel had before (`packed_afresh`, the old code) and against the live arrays. The
+hybrids' table is keyed on `model.hybrids` and the AgentSet's size: a hybrid removed by
+hand (which the model's list does not see) must not be stepped.
+The compiled `enrol` (compiled_records.py) writes and sums what `Population.enrol` does.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import numpy as np
@@ -23,9 +26,11 @@ from campaignsim import compiled_hybrids, compiled_inputs, compiled_week, kernel
 from campaignsim.agents import HybridLeader
 from campaignsim.batch import Batch, run_together
 from campaignsim.bundled import scenario_path
+from campaignsim.population import Population
+from campaignsim.rules import Terms
 from campaignsim.rules import CHANNEL
 from campaignsim.runner import lean_model
-from campaignsim.scenario import CHANNELS
+from campaignsim.scenario import CHANNELS, validate_scenario
 from campaignsim.world import StaffWorld
 from test_batch import GRID, _point
 from test_kernels_hybrids import assert_same_run
@@ -60,7 +65,9 @@ def packed_afresh(model, week) -> tuple:
                  terms.peer_cynicism, week.campaign_exposure, terms.erosion_active_factor,
                  terms.ideas_rate, terms.recovery, 1.0 - terms.fatigue_recovery,
                  terms.fatigue_load * push.tempo, 1.0 - terms.sigma, terms.sigma,
-                 terms.codesign_boost, terms.hybrid_base, terms.hybrid_mediation)
+                 terms.codesign_boost, terms.hybrid_base, terms.hybrid_mediation,
+                 terms.aware_broadcast, terms.aware_event, terms.aware_mandate,
+                 terms.aware_approach)
     constants = np.column_stack([np.broadcast_to(np.ravel(value), (points,))
                                  for value in constants]).astype(float)
     ownership = np.broadcast_to(terms.channel_ownership, (points, len(CHANNELS))).copy()
@@ -210,3 +217,38 @@ def test_shuffled_positions_are_random_shuffles_order(count):
             order = compiled_hybrids.shuffled_positions(mine, count)
             assert order.dtype == np.int64 and order.tolist() == positions
             assert mine.getstate() == theirs.getstate()  # the same numbers drawn
+
+
+def test_the_compiled_enrol_records_what_numpy_records():
+    """A week's enrolments recorded by `Population.enrol` in numpy and compiled, on 6
+    clinicians: three enrol (one of them a seed, which the campaign's sums leave out),
+    with erosion rate 0.5 and activation rate 2 (beyond the schema's 1, so that min(2·o, 1)
+    clips). Every array and both sums are equal, and are the numbers computed by hand."""
+    terms = dataclasses.replace(Terms.of(validate_scenario({"erosion": {"rate": 0.5}})),
+                                activation_rate=2.0)
+    index, week = np.array([4, 0, 2]), 7
+    channel = np.array([CHANNEL["peer"], CHANNEL["seed"], CHANNEL["hybrid"]])
+    ownership, fidelity = np.array([0.25, 0.5, 0.75]), np.array([0.125, 1.0, 0.375])
+    recorded = []
+    for compiled in (False, True):
+        population = Population(
+            nodes=list(range(6)), department=np.zeros(6, dtype=int), department_names=["d"],
+            profession=np.zeros(6, dtype=int), profession_names=["p"],
+            champion=np.zeros(6, dtype=bool), trust=np.zeros(6), threshold=np.zeros(6),
+            adjacency=None, terms=terms)
+        population.enrol(index, week, channel, ownership, fidelity, compiled=compiled)
+        recorded.append(population)
+    numpy_path, kernel = recorded
+    for name in ("state", "enrolled_week", "channel", "ownership", "fidelity",
+                 "erosion_base", "activation", "enrolments"):
+        mine, reference = getattr(kernel, name), getattr(numpy_path, name)
+        assert mine.dtype == reference.dtype and np.array_equal(mine, reference), name
+    assert kernel.enrolled_week.tolist() == [7, -1, 7, -1, 7, -1]
+    assert kernel.channel[[4, 0, 2]].tolist() == channel.tolist()
+    assert kernel.erosion_base[[4, 0, 2]].tolist() == [0.375, 0.25, 0.125]
+    assert kernel.activation[[4, 0, 2]].tolist() == [0.5, 1.0, 1.0]
+    assert kernel.enrolments[[CHANNEL["peer"], CHANNEL["seed"], CHANNEL["hybrid"]]].tolist() \
+        == [1, 1, 1] and kernel.enrolments.sum() == 3
+    for population in recorded:  # the seed (o = 0.5, f = 1) left out
+        assert population.ownership_at_enrolment == 1.0
+        assert population.fidelity_at_enrolment == 0.5

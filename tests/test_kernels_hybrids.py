@@ -230,16 +230,17 @@ def test_the_kernel_takes_the_set_argpartition_takes(capacity, aware_first):
     assert np.all(hazard[touched] == 0.7 * (0.5 * 0.8 + (1 - 0.5) * 0.6))
 
 
-def test_the_cut_is_the_kth_smallest_with_ties():
-    """`cut_of`, both ways (insertion up to 16, quickselect above), against a sort, on
-    keys with many ties: the count-th smallest and how many of the count smallest equal it."""
+def test_the_smallest_are_a_stable_sorts_first():
+    """`smallest`, both ways (insertion up to 16, quickselect above), on keys with many
+    ties: the positions of the count smallest, ascending, the first ones of keys equal at
+    the cut — the first `count` of a stable sort."""
     rng = np.random.default_rng(3)
     for _ in range(300):
         keys = rng.integers(0, rng.integers(2, 30), size=rng.integers(2, 80)).astype(float)
         count = int(rng.integers(1, len(keys)))
-        ordered = np.sort(keys)[:count]
-        cut, at_cut = compiled_hybrids.cut_of(keys.copy(), count, np.empty(count))
-        assert (cut, at_cut) == (ordered[-1], int((ordered == ordered[-1]).sum()))
+        taken_at = np.full(count, -1)
+        compiled_hybrids.smallest(keys, count, np.empty(count), taken_at)
+        assert taken_at.tolist() == sorted(np.argsort(keys, kind="stable")[:count].tolist())
 
 
 def _wrong(function, *changes):
@@ -261,7 +262,7 @@ WRONG = {
         (compiled_hybrids.gather, ("left[hybrid_department[h]] = max(seen - capacity, 0)",
                                    "left[hybrid_department[h]] = seen")),
         (compiled_hybrids.choose, ("left[d] = kept", "left[d] = seen"),
-         ("rows[start + kept] = row", "pass"))],
+         ("rows[start + kept] = rows[start + k]", "pass"))],
 }
 
 

@@ -8,10 +8,11 @@ when a draw falls within an ulp of it), so the tests also compare, week by week,
 week hands on: everything `commit_week` receives (the enrolments' entries, channels,
 ownership and fidelity, the needed counts, the new states, ideas and fatigue) and each
 unaware clinician's draw, P(enrol), backlash, approach and enrolled weight as handed to
-`[awareness]`'s rule (`dynamics._aware_of`), where a last-bit difference in P
-shows. Kernels made wrong on purpose (the channel product in another order, a product
-associated otherwise, the learnt fidelity not divided by the neighbours' weight) fail
-the comparison (`test_a_wrong_kernel_is_caught`), so it is not vacuous.
+`[awareness]`'s rule (`dynamics._aware_of`, the kernel's `_become_aware`), where a
+last-bit difference in P shows. Kernels made wrong on purpose (the channel product in
+another order, a product associated otherwise, the learnt fidelity not divided by the
+neighbours' weight, awareness's event hazard in the broadcast's weeks) fail the
+comparison (`test_a_wrong_kernel_is_caught`), so it is not vacuous.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from campaignsim import compiled_week, dynamics, kernels
 from campaignsim import model as model_module
 from campaignsim.batch import run_together
 from campaignsim.bundled import bundled_names, scenario_path
+from campaignsim.compiled_inputs import (OPEN_APPROACHED, OPEN_BACKLASH, OPEN_ENROLLED_WEIGHT,
+                                         OPEN_PROBABILITY)
 from campaignsim.runner import lean_model, run_lean
 from campaignsim.scenario import validate_scenario
 from campaignsim.world import StaffWorld
@@ -123,9 +126,20 @@ class Handed:
         def aware(terms, push, points, *values):
             self.calls.append(("aware", points, [np.array(v) for v in values]))
             return aware_of(terms, push, points, *values)
+
+        def becoming_aware(unaware, values, neighbour, draws, constants, new_state):
+            """The kernel's unaware as `aware` records the numpy path's: each one's
+            point (None in a single run), draw, P, backlash, approached, enrolled weight."""
+            points, rows = np.divmod(unaware, new_state.shape[1])
+            self.calls.append(("aware", points if len(constants) > 1 else None, [
+                draws[rows], values[:, OPEN_PROBABILITY], values[:, OPEN_BACKLASH],
+                values[:, OPEN_APPROACHED] > 0, values[:, OPEN_ENROLLED_WEIGHT]]))
+            return become_aware(unaware, values, neighbour, draws, constants, new_state)
+        become_aware = kernel._become_aware
         monkeypatch.setattr(model_module, "commit_week", committing)
         monkeypatch.setattr(batch_module, "commit_week", committing)
         monkeypatch.setattr(dynamics, "_aware_of", aware)
+        monkeypatch.setattr(kernel, "_become_aware", becoming_aware)
 
     def take(self) -> list:
         calls, self.calls = self.calls, []
@@ -245,6 +259,8 @@ def _mutant(tmp_path: Path, name: str, original: str, wrong: str):
     # the fidelity learnt from colleagues as their sum, not their weighted mean (the
     # baseline's peers enrol nobody; champions_network's champions do)
     ("row) / enrolled_weight", "row)", "champions_network"),
+    # [awareness]'s event hazard counted in the weeks of a broadcast (_become_aware)
+    ("constant[EVENT] > 0.0),", "constant[BROADCAST] > 0.0),", "baseline"),
 ])
 def test_a_wrong_kernel_is_caught(monkeypatch, tmp_path, original, wrong, name):
     mutant = _mutant(tmp_path, "mutant_week", original, wrong)

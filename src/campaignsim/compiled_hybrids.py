@@ -57,9 +57,8 @@ def gather(approachable, by_department, department_starts, order, hybrid_departm
     for d in range(departments):
         starts[d] = found
         for i in by_department[department_starts[d]:department_starts[d + 1]]:
-            if approachable[i]:
-                rows[found] = i
-                found += 1
+            rows[found] = i  # kept only when approachable: no branch to mispredict
+            found += approachable[i]
         left[d] = found - starts[d]
     starts[departments] = found
     draws = 0
@@ -74,28 +73,41 @@ def gather(approachable, by_department, department_starts, order, hybrid_departm
 
 CREDIBILITY = attrgetter("credibility")
 
-#: Up to this capacity the cut is found by insertion into a sorted list of the smallest
-#: keys so far (expected O(seen + capacity² log seen); at capacity 1 and ~70 keys, the
+#: Up to this capacity the smallest keys are found by insertion into a sorted list of the
+#: smallest so far (expected O(seen + capacity² log seen); at capacity 1 and ~70 keys, the
 #: baseline's week, ~10× faster than numba's np.partition); above, by quickselect.
 INSERTION_UP_TO = 16
 
 
 @njit
-def cut_of(keys, count, room):
-    """The `count`-th smallest of `keys` (1 ≤ count < len(keys)): the largest key taken;
-    and how many keys equal to it are taken (1, unless keys tie). `room`: space for
-    `count` keys, reused (an allocation costs more than the search at capacity 1)."""
+def smallest(keys, count, room, taken_at):
+    """Writes to `taken_at[:count]` the positions of the `count` smallest `keys` (1 ≤ count
+    < len(keys)), ascending; of keys equal at the cut, the first ones (the set of a stable
+    sort's first `count`; argpartition's but for ties). `room`: space for `count` keys."""
     if count > INSERTION_UP_TO:
-        return _cut_among(_select(keys.copy(), count), count)
-    room[:count] = np.inf  # the smallest keys so far, ascending
-    for key in keys:
+        cut, at_cut = _cut_among(_select(keys.copy(), count), count)
+        taken = 0
+        for k in range(len(keys)):
+            if keys[k] < cut or (keys[k] == cut and at_cut > 0):
+                at_cut -= keys[k] == cut
+                taken_at[taken] = k
+                taken += 1
+        return
+    room[:count] = np.inf  # the smallest keys so far, ascending, at positions taken_at
+    for k in range(len(keys)):
+        key = keys[k]
         if key < room[count - 1]:
             j = count - 1
             while j > 0 and room[j - 1] > key:
-                room[j] = room[j - 1]
+                room[j], taken_at[j] = room[j - 1], taken_at[j - 1]
                 j -= 1
-            room[j] = key
-    return _cut_among(room, count)
+            room[j], taken_at[j] = key, k
+    for i in range(1, count):  # the positions ascending (insertion: count ≤ 16)
+        position, j = taken_at[i], i
+        while j > 0 and taken_at[j - 1] > position:
+            taken_at[j] = taken_at[j - 1]
+            j -= 1
+        taken_at[j] = position
 
 
 @njit
@@ -125,12 +137,11 @@ def _select(values, count):
 
 
 @njit
-def _cut_among(smallest, count):
-    """The largest of `smallest[:count]` (its last) and how many equal it. (Its own
-    function: bound to one name with the insertion's array, numba's loop ran 3× slower.)"""
-    cut, at_cut = smallest[count - 1], 0
+def _cut_among(selected, count):
+    """The largest of `selected[:count]` (its last) and how many equal it."""
+    cut, at_cut = selected[count - 1], 0
     for j in range(count):
-        at_cut += smallest[j] == cut
+        at_cut += selected[j] == cut
     return cut, at_cut
 
 
@@ -145,37 +156,39 @@ def choose(rows, starts, keys, order, hybrid_department, campaigning, alignment,
     left = starts[1:] - starts[:-1]  # a department's candidates left: rows[start:start+left]
     used = 0                         # keys read so far
     anyone = False
-    room = np.empty(min(capacity, INSERTION_UP_TO))  # cut_of's
+    room = np.empty(min(capacity, INSERTION_UP_TO))  # smallest's
     work = np.empty(left.max() if len(left) else 0)  # a hybrid's keys
+    taken_at = np.empty(min(capacity, len(work)), dtype=np.int64)  # positions taken
     for h in order:
         if not campaigning[h]:
             continue
         d = hybrid_department[h]
         start, seen = starts[d], left[d]
-        mine = work[:seen]
-        drawn = capacity > 0 and seen > capacity  # else all of them (or none), no keys
-        if drawn:
+        taken = min(capacity, seen)
+        if capacity > 0 and seen > capacity:  # else all of them (or none), no keys
+            mine = work[:seen]
             for k in range(seen):  # aware_first: the unaware's keys raised by 1
                 raised = aware_first and state[rows[start + k]] == UNAWARE
                 mine[k] = keys[used + k] + (1.0 if raised else 0.0)  # x + 0.0 is x
             used += seen
-            cut, at_cut = cut_of(mine, capacity, room)
+            smallest(mine, capacity, room, taken_at)
+        else:
+            for i in range(taken):
+                taken_at[i] = i
         framing = (1 - alignment[h]) * adapted_resonance
-        kept = 0
-        for k in range(seen):
-            row = rows[start + k]
-            if drawn:
-                taken = mine[k] < cut or (mine[k] == cut and at_cut > 0)
-                if mine[k] == cut and taken:
-                    at_cut -= 1
+        for i in range(taken):
+            row = rows[start + taken_at[i]]
+            hazard[row] = credibility[h] * (alignment[h] * resonance[row] + framing)
+            approached_alignment[row] = alignment[h]
+            touched[row] = True
+        # the others left for the department's next hybrid, still ascending: the rows
+        # before the first taken stay where they are
+        kept, i = (taken_at[0] if taken else seen), 0
+        for k in range(kept, seen):
+            if i < taken and k == taken_at[i]:
+                i += 1
             else:
-                taken = k < capacity
-            if taken:
-                hazard[row] = credibility[h] * (alignment[h] * resonance[row] + framing)
-                approached_alignment[row] = alignment[h]
-                touched[row] = True
-            else:  # left for the department's next hybrid, still ascending
-                rows[start + kept] = row
+                rows[start + kept] = rows[start + k]
                 kept += 1
         left[d] = kept
         approached[h] = seen - kept

@@ -19,7 +19,8 @@ from .scenario import CHANNELS
 # columns of the per-point constants (`constants`, one row per point)
 (BROADCAST, EVENT, MANDATE, BACKLASH, PEER_Q, CYNICISM, EXPOSURE, ACTIVE_FACTOR,
  IDEAS_RATE, RECOVERY, FATIGUE_KEEP, FATIGUE_GAIN, OWN_FIDELITY, SIGMA, CODESIGN_BOOST,
- HYBRID_BASE, HYBRID_MEDIATION) = range(17)
+ HYBRID_BASE, HYBRID_MEDIATION, AWARE_BROADCAST, AWARE_EVENT, AWARE_MANDATE,
+ AWARE_APPROACH) = range(21)
 # entries of the week's switches (`switches`, booleans, the same for every point)
 (PEER_THRESHOLD, PEER_BASS, ANY_CYNICISM, DEGREES_POSITIVE, UNAWARE_ENROL, AWARENESS,
  ALL_EXPOSED, ACTIVATION, EROSION, RECOVERS, FATIGUE) = range(11)
@@ -55,7 +56,7 @@ class Inputs:
             terms.unaware_enrol, terms.awareness_on, False, terms.activation_on,
             dynamics._any(terms.erosion_rate > 0), dynamics._any(terms.recovery > 0),
             terms.fatigue_on])
-        self.constants = np.zeros((self.points, HYBRID_MEDIATION + 1))
+        self.constants = np.zeros((self.points, AWARE_APPROACH + 1))
         for column, value in ((BACKLASH, terms.backlash), (PEER_Q, terms.peer_q),
                               (CYNICISM, terms.peer_cynicism),
                               (ACTIVE_FACTOR, terms.erosion_active_factor),
@@ -64,7 +65,11 @@ class Inputs:
                               (OWN_FIDELITY, 1.0 - terms.sigma), (SIGMA, terms.sigma),
                               (CODESIGN_BOOST, terms.codesign_boost),
                               (HYBRID_BASE, terms.hybrid_base),
-                              (HYBRID_MEDIATION, terms.hybrid_mediation)):
+                              (HYBRID_MEDIATION, terms.hybrid_mediation),
+                              (AWARE_BROADCAST, terms.aware_broadcast),
+                              (AWARE_EVENT, terms.aware_event),
+                              (AWARE_MANDATE, terms.aware_mandate),
+                              (AWARE_APPROACH, terms.aware_approach)):
             self.constants[:, column] = np.ravel(value)
         # writable and of the kernel's array type: another type would compile it again
         self.channel_ownership = np.broadcast_to(

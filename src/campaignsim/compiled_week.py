@@ -14,9 +14,10 @@ It also records the week's enrolments as `dynamics._record_enrolments` does (the
 picked by u / P, the counts of enrolments that needed each channel, ownership and fidelity
 at enrolment, the enrolled neighbours' mean fidelity of those who learnt from colleagues).
 What it does not do stays in numpy, on the few entries that need it:
-- `[awareness]`'s probability, which needs a power (1 − a_n)^K: the kernel lists the
-  unaware who neither enrol nor backlash, and `dynamics._aware_of` decides them
-  (numpy's vectorised `pow` may differ from a scalar one in the last bit);
+- `[awareness]`'s power (1 − a_n)^K: the kernel lists the unaware who neither enrol nor
+  backlash, numpy takes the power on their enrolled neighbours' weight as the numpy path
+  does (numpy's vectorised `pow` may differ from a scalar one in the last bit), and a
+  second small kernel (`_become_aware`) does the rest of the rule;
 - the cascade peer rule (a power for every open clinician): its weeks run the numpy path.
 
 A single run is a batch of one point: every per-clinician array is (points, clinicians),
@@ -31,7 +32,8 @@ import numpy as np
 
 from .agents import ACTIVE, AWARE, DISENGAGED, ENROLLED, UNAWARE
 from .compiled_inputs import (
-    ACTIVATION, ACTIVE_FACTOR, ALL_EXPOSED, ANY_CYNICISM, AWARENESS, BACKLASH, BROADCAST,
+    ACTIVATION, ACTIVE_FACTOR, ALL_EXPOSED, ANY_CYNICISM, AWARE_APPROACH, AWARE_BROADCAST,
+    AWARE_EVENT, AWARE_MANDATE, AWARENESS, BACKLASH, BROADCAST,
     BROADCAST_CHANNEL, CHAMPION_CHANNEL, CODESIGN_BOOST, CYNICISM, DEGREES_POSITIVE, EROSION,
     EVENT, EVENT_CHANNEL, EXPOSURE, FATIGUE, FATIGUE_GAIN, FATIGUE_KEEP, FIDELITY,
     HYBRID_BASE, HYBRID_CHANNEL, HYBRID_MEDIATION, IDEAS_RATE, MANDATE, MANDATE_CHANNEL,
@@ -39,6 +41,7 @@ from .compiled_inputs import (
     OWNERSHIP, PEER_BASS, PEER_CHANNEL, PEER_Q, PEER_THRESHOLD, PICKED, RECOVERS, RECOVERY,
     SIGMA, UNAWARE_ENROL, Inputs)
 from .kernels import njit
+from .rules import per_neighbour_hazard
 
 
 @njit
@@ -284,6 +287,30 @@ def decide(previous, new_state, draws, reached, switches, constants, channel_own
             unaware[:left_unaware], unaware_values[:left_unaware])
 
 
+@njit
+def _become_aware(unaware, values, neighbour, draws, constants, new_state):
+    """rules.awareness_probability and rules.becomes_aware for the unaware the kernel left
+    open (flat index point·N + row; P, backlash, approached and enrolled weight), given
+    `neighbour`, 1 − (1 − a_n)^K, from numpy: A = 1 − Π(1 − a_c) over broadcast, event,
+    mandate (a_c where that push runs in the point, else 0.0), approach and neighbours,
+    in that order from 1.0; aware when u − P − (1 − P)·b < (1 − P)(1 − b)·A."""
+    clinicians = new_state.shape[1]
+    for entry in range(len(unaware)):
+        point, row = unaware[entry] // clinicians, unaware[entry] % clinicians
+        constant = constants[point]
+        stays = 1.0
+        for hazard, runs in ((constant[AWARE_BROADCAST], constant[BROADCAST] > 0.0),
+                             (constant[AWARE_EVENT], constant[EVENT] > 0.0),
+                             (constant[AWARE_MANDATE], constant[MANDATE] > 0.0),
+                             (constant[AWARE_APPROACH], values[entry, OPEN_APPROACHED] > 0.0)):
+            stays = stays * (1.0 - (hazard if runs else 0.0))
+        awareness = 1.0 - stays * (1.0 - neighbour[entry])
+        probability, backlash = values[entry, OPEN_PROBABILITY], values[entry, OPEN_BACKLASH]
+        free = 1.0 - probability
+        if draws[row] - probability - free * backlash < free * (1.0 - backlash) * awareness:
+            new_state[point, row] = AWARE
+
+
 def fits(model) -> bool:
     """The week of this model runs in the kernel: not the cascade rule (a power for every
     open clinician), every tie of weight 1 (as world.py makes them; the kernel does not
@@ -336,11 +363,11 @@ def decide_all(model, week) -> None:
         week.fidelity = np.ascontiguousarray(enrolled_values[:, FIDELITY])
         week.needed += needed.reshape(week.needed.shape)
     if len(unaware):
-        at = entries(unaware)
-        aware = dynamics._aware_of(
-            terms, model.push, at[0] if len(at) > 1 else None, week.draws[at[-1]],
-            unaware_values[:, OPEN_PROBABILITY], unaware_values[:, OPEN_BACKLASH],
-            unaware_values[:, OPEN_APPROACHED] > 0, unaware_values[:, OPEN_ENROLLED_WEIGHT])
-        week.new_state[tuple(a[aware] for a in at)] = AWARE
+        in_batch = entries(unaware)[0] if previous.ndim > 1 else None
+        neighbour = per_neighbour_hazard(terms.at(in_batch).aware_neighbour,
+                                         unaware_values[:, OPEN_ENROLLED_WEIGHT])
+        _become_aware(unaware, unaware_values, neighbour, week.draws, inputs.constants,
+                      week.new_state.reshape(points, clinicians))
+    week.compiled = True  # its enrolments are recorded by the compiled `enrol` too
     week.ideas = ideas
     week.fatigue = pop.fatigue if next_fatigue is None else next_fatigue

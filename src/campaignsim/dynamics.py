@@ -51,6 +51,7 @@ class Week:
     ideas: np.ndarray | None = None          # ideas per clinician (with activation)
     fatigue: np.ndarray | None = None        # next week's fatigue
     needed: np.ndarray = field(init=False)  # this week's enrolments that needed each channel
+    compiled: bool = False  # decided by compiled_week.py: its enrolments recorded compiled too
 
     def __post_init__(self):
         shape = self.previous.shape  # (clinicians,) or, for a batch, (points, clinicians)
@@ -392,7 +393,7 @@ def commit_week(model, week: Week, point: int | None = None) -> None:
     pop.state[:] = column(week.new_state)
     if len(rows):
         pop.enrol(rows[of_point], week.number, week.channel[of_point],
-                  week.ownership[of_point], week.fidelity[of_point])
+                  week.ownership[of_point], week.fidelity[of_point], compiled=week.compiled)
     pop.needed += week.needed if point is None else week.needed[point]
     if week.ideas is not None:
         model.ideas += float(np.add.reduce(column(week.ideas)))  # = np.sum, without its wrapper

@@ -88,11 +88,15 @@ class Population:
         return batch
 
     def enrol(self, index: np.ndarray, week: int, channel: str | np.ndarray,
-              ownership, fidelity) -> None:
-        """Record enrolments: state, week, channel, ownership and fidelity.
+              ownership, fidelity, compiled: bool = False) -> None:
+        """Record enrolments: state, week, channel, ownership and fidelity (`compiled`:
+        a week of the compiled kernel, whose enrolments compiled_records.enrol writes).
 
         Called once a week with a few clinicians, so it makes as few numpy calls as it
         can (each costs about a microsecond on these short arrays)."""
+        if compiled:
+            self._enrol_compiled(index, week, channel, ownership, fidelity)
+            return
         self.state[index] = ENROLLED
         self.enrolled_week[index] = week
         if isinstance(channel, str):  # one channel for all (the seeds and champions)
@@ -114,3 +118,17 @@ class Population:
         # engine sums the same array the same way)
         self.ownership_at_enrolment += float(np.add.reduce(owned[campaign]))
         self.fidelity_at_enrolment += float(np.add.reduce(self.fidelity[index][campaign]))
+
+    def _enrol_compiled(self, index, week, channel, ownership, fidelity) -> None:
+        """`enrol` of a week's enrolments (channels per clinician) in one compiled loop: the
+        same writes, counts and products; the sums of the campaign's ownership and
+        fidelity stay numpy's pairwise sums, over the same values in the same order."""
+        from .compiled_records import enrol  # imports numba: only when it is chosen
+
+        owned, faithful = enrol(
+            index, week, channel, ownership, fidelity, self.terms.erosion_rate,
+            self.terms.activation_rate, CHANNEL["seed"], self.state, self.enrolled_week,
+            self.channel, self.ownership, self.fidelity, self.erosion_base, self.activation,
+            self.enrolments)
+        self.ownership_at_enrolment += float(np.add.reduce(owned))
+        self.fidelity_at_enrolment += float(np.add.reduce(faithful))
