@@ -93,3 +93,42 @@ def test_campaignsim_run_of_the_baseline_ran_numpy_and_says_so(environment, tmp_
     out = tmp_path / "out"
     assert main(["run", "baseline", "--steps", "2", "--out", str(out)]) == 0
     assert json.loads((out / "manifest.json").read_text())["kernel"] == "numpy"
+
+
+def test_cached_kernels_from_other_sources_are_dropped(tmp_path):
+    # numba keys a cached kernel by its own file only; a kernel reading another module's
+    # constants must not be loaded after that module changed
+    cached = [tmp_path / "compiled_week.decide-153.py311.nbi",
+              tmp_path / "compiled_week.decide-153.py311.1.nbc"]
+    theirs = tmp_path / "other_module.f-1.py311.nbi"  # not ours: kept
+    for path in (*cached, theirs):
+        path.write_bytes(b"compiled")
+    kernels.drop_stale_kernels(tmp_path, digest="a")
+    assert not any(path.exists() for path in cached) and theirs.exists()
+    assert (tmp_path / kernels.MARKER).read_text() == "a"
+    for path in cached:
+        path.write_bytes(b"compiled from a")
+    kernels._checked.clear()
+    kernels.drop_stale_kernels(tmp_path, digest="a")  # the same sources: kept
+    assert all(path.exists() for path in cached)
+    kernels._checked.clear()
+    kernels.drop_stale_kernels(tmp_path, digest="b")
+    assert not any(path.exists() for path in cached)
+
+
+def test_the_digest_covers_the_modules_the_kernels_import_from(tmp_path):
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "kernels.py").write_text("")
+    (package / "compiled_week.py").write_text(
+        "from .compiled_inputs import COLUMN\nfrom . import dynamics\n")
+    for name, text in (("compiled_inputs", "COLUMN = 1\n"), ("dynamics", ""),
+                       ("cli", "")):
+        (package / f"{name}.py").write_text(text)
+    before = kernels.kernel_sources_digest(package)
+    (package / "cli.py").write_text("# not read by a kernel\n")
+    assert kernels.kernel_sources_digest(package) == before
+    (package / "compiled_inputs.py").write_text("COLUMN = 2\n")
+    changed = kernels.kernel_sources_digest(package)
+    (package / "dynamics.py").write_text("X = 0\n")
+    assert len({before, changed, kernels.kernel_sources_digest(package)}) == 3

@@ -23,8 +23,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import importlib.util
 import os
+import re
+from pathlib import Path
 
 from .limits import ScenarioError
 
@@ -100,7 +103,62 @@ def for_one_run(clinician_weeks: int):
 def njit(function):
     """numba.njit(cache=True) for a kernel module's functions; imported only by the
     modules that hold compiled kernels (`compiled_*.py`), which are imported only when
-    `compiled()`."""
+    `compiled()`. Cached kernels compiled from other sources are dropped first
+    (`drop_stale_kernels`)."""
     import numba
 
-    return numba.njit(cache=True, nogil=True)(function)
+    compiled = numba.njit(cache=True, nogil=True)(function)
+    cache = getattr(compiled, "_cache", None)  # numba's FunctionCache (not public API)
+    if getattr(cache, "_cache_path", None):
+        drop_stale_kernels(Path(cache._cache_path))
+    return compiled
+
+
+#: The marker, beside numba's cached kernels, of the sources they were compiled from.
+MARKER = "campaignsim-kernels.sha256"
+_checked: set = set()
+
+
+def kernel_sources_digest(package: Path = Path(__file__).parent) -> str:
+    """SHA-256 of the kernels' sources: every compiled_*.py, kernels.py and every module
+    of the package they import from (the values of their constants are compiled in)."""
+    kernels = sorted(package.glob("compiled_*.py"))
+    names = {path.stem for path in kernels} | {"kernels"}
+    for path in kernels:
+        text = path.read_text(encoding="utf-8")
+        names |= set(re.findall(r"^from \.(\w+) import", text, flags=re.M))
+        names |= set(re.findall(r"^from \. import (\w+)", text, flags=re.M))
+    digest = hashlib.sha256()
+    for name in sorted(names):
+        digest.update(name.encode() + b"\0" + (package / f"{name}.py").read_bytes())
+    return digest.hexdigest()
+
+
+def drop_stale_kernels(cache_dir: Path, digest: str | None = None) -> None:
+    """Remove numba's cached kernels in `cache_dir` when they may come from other sources.
+
+    numba keys a cached function by its own file's time stamp and size only, so a kernel
+    that reads a constant or calls a function of another module (compiled_week reads the
+    column numbers of compiled_inputs) would be loaded stale after that module changed —
+    wrong numbers, or a crash. A marker file holds the digest of all the kernels' sources
+    (`kernel_sources_digest`); when it differs, the cached kernels go and the next call
+    compiles them again. Checked once per folder and process; a folder we cannot write
+    to is left alone (numba cannot cache there either)."""
+    if cache_dir in _checked:
+        return
+    _checked.add(cache_dir)
+    digest = digest or kernel_sources_digest()
+    marker = cache_dir / MARKER
+    try:
+        if marker.read_text() == digest:
+            return
+    except OSError:
+        pass
+    try:
+        for stale in cache_dir.glob("compiled_*.nb[ic]"):
+            stale.unlink(missing_ok=True)
+        written = marker.with_name(f"{MARKER}.{os.getpid()}.tmp")
+        written.write_text(digest)
+        os.replace(written, marker)
+    except OSError:
+        pass
