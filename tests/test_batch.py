@@ -118,6 +118,43 @@ def test_batched_points_equal_their_separate_runs(monkeypatch, seed):
                  r.summary["ideas"]) for r in results}) >= len(GRID) - 2
 
 
+#: Points that differ in what a model draws while it is set up: its clinicians' trust and
+#: thresholds (`_attribute`) and the rankings that choose champions and seeds.
+SET_UP = [
+    {},
+    {"clinicians": {"trust_in_management": {"distribution": "beta", "a": 1.0, "b": 3.0}}},
+    {"peer": {"threshold": {"distribution": "normal", "mean": 0.3, "sd": 0.1}}},
+    {"champions": {"rule": "random"}},
+    {"champions": {"rule": "betweenness"}, "seeding": {"rule": "degree"}},
+    {"seeding": {"count": 6, "rule": "betweenness"}},
+    {},
+]
+
+
+def test_points_on_one_world_draw_their_own_set_up():
+    """The models of one world share the attribute draws and rankings they compute alike
+    (`StaffWorld.remembered`); built one after another on one world, each point still
+    gets what a model on its own fresh world gets: its population, its generator's state
+    after set-up and its run."""
+    seed = 5
+    scenarios = [_point(change) for change in SET_UP]
+    world = StaffWorld.build(scenarios[0].staff, seed)
+    models = [lean_model(s, seed, world) for s in scenarios]
+    for scenario, model in zip(scenarios, models):
+        alone = lean_model(scenario, seed, StaffWorld.build(scenario.staff, seed))
+        for name in ("trust", "threshold", "champion", "state", "ownership", "fidelity"):
+            assert np.array_equal(getattr(model.population, name),
+                                  getattr(alone.population, name)), name
+        assert model.rng.bit_generator.state == alone.rng.bit_generator.state
+    # the points do differ where they should, and a point repeated draws the same again
+    assert not np.array_equal(models[0].population.trust, models[1].population.trust)
+    assert not np.array_equal(models[0].population.champion, models[3].population.champion)
+    assert models[0].population.trust is not models[6].population.trust
+    results = batching.run_together(models)
+    for scenario, result in zip(scenarios, results):
+        assert_same_result(result, campaignsim.run(scenario, seed=seed))
+
+
 def test_a_batch_that_mixes_up_points_is_caught(monkeypatch):
     """Hand every point the push of its neighbour: the comparison above must fail."""
     stack = approaches.Push.stack.__func__

@@ -372,3 +372,22 @@ def test_sensitivity_needs_a_finished_sweep(tmp_path, capsys):
     (out / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ScenarioError, match="not complete"):
         sensitivity(out)
+
+
+@pytest.mark.parametrize("kernel", ["numba", "numpy"])
+def test_the_fork_server_loads_the_kernels_for_its_workers(kernel):
+    """The sweep's fork server imports campaignsim.sweep.warm: with numba that leaves the
+    week's kernel loaded (workers forked from it start with it), with numpy it imports
+    no numba at all."""
+    if kernel == "numba":
+        pytest.importorskip("numba")
+    code = ("import sys, campaignsim.sweep.warm; from campaignsim import kernels; "
+            "print(kernels.compiled() and "
+            "len(sys.modules['campaignsim.compiled_week'].decide.signatures), "
+            "'numba' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=dict(os.environ, CAMPAIGNSIM_KERNEL=kernel), check=True)
+    assert done.stdout.split() == (["1", "True"] if kernel == "numba" else ["False", "False"])
+    from campaignsim.sweep import executors
+
+    assert "campaignsim.sweep.warm" in executors._Processes.__init__.__code__.co_consts

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .batch import run_together
 from .runner import RunResult, lean_model
@@ -205,6 +204,9 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     mean = float(values.mean())
     if len(values) == 1:
         return (mean, np.nan, np.nan)
+    from scipy import stats  # here: scipy.stats takes ~0.5 s to import, and the sweep's
+    # workers, which import this module, never need it
+
     half = float(stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1)
                  / np.sqrt(len(values)))
     return (mean, mean - half, mean + half)

@@ -115,12 +115,18 @@ class CampaignModel(mesa.Model):
         )
 
     def _attribute(self, name: str, setting) -> np.ndarray:
-        """Sample an attribute for every clinician; values given in the graph file win."""
-        stream = np.random.default_rng([self.seed, STREAM_ATTRIBUTES, ATTRIBUTES.index(name)])
-        values = sample_attribute(setting, len(self.world.nodes), stream)
-        index, given = self.world.given[name]
-        values[index] = given
-        return values
+        """Sample an attribute for every clinician; values given in the graph file win.
+        The draw depends on the world, its seed and the setting only, so the models of a
+        sweep's replicate share it (`StaffWorld.remembered`; a copy each)."""
+        def sample() -> np.ndarray:
+            stream = np.random.default_rng([self.seed, STREAM_ATTRIBUTES,
+                                            ATTRIBUTES.index(name)])
+            values = sample_attribute(setting, len(self.world.nodes), stream)
+            index, given = self.world.given[name]
+            values[index] = given
+            return values
+
+        return self.world.remembered(("attribute", name, repr(setting)), sample).copy()
 
     def _create_agents(self, clinician_agents: bool = True) -> None:
         world = self.world
@@ -143,7 +149,20 @@ class CampaignModel(mesa.Model):
         getattr(mesa.Agent, "_ids", {}).pop(self, None)
 
     def _ranked_clinicians(self, rule: str, exclude: np.ndarray) -> np.ndarray:
-        """Clinician indices ordered by a rule (random, degree, betweenness), ties at random."""
+        """Clinician indices ordered by a rule (random, degree, betweenness), ties at random.
+        The order depends on the world and the state of `self.rng` only: models of one
+        world that reach this with the same state (a sweep's design points) share it, and
+        leave `self.rng` where ranking leaves it."""
+        def rank() -> tuple[np.ndarray, dict]:
+            return self._ranking(rule), self.rng.bit_generator.state
+
+        key = ("ranking", rule, repr(self.rng.bit_generator.state))
+        order, after = self.world.remembered(key, rank)
+        self.rng.bit_generator.state = after
+        return order[~exclude[order]]
+
+    def _ranking(self, rule: str) -> np.ndarray:
+        """Every clinician's index, ordered by the rule (ties broken by a draw of self.rng)."""
         population = self.population
         tiebreak = self.rng.random(len(population))
         if rule == "random":
@@ -158,9 +177,8 @@ class CampaignModel(mesa.Model):
                 seed=int(self.rng.integers(2**31)))
             score = np.array([centrality[i] for i in range(len(population))])
         # all scores equal (random): the stable sort of the tie-breaks alone is the same order
-        order = (np.argsort(tiebreak, kind="stable") if rule == "random"
-                 else np.lexsort((tiebreak, -score)))
-        return order[~exclude[order]]
+        return (np.argsort(tiebreak, kind="stable") if rule == "random"
+                else np.lexsort((tiebreak, -score)))
 
     def _choose_champions(self) -> None:
         champions = self.spec.on("champions")

@@ -10,11 +10,11 @@ import os
 from .scenario import ScenarioError
 
 
-def process_context(preload: str):
+def process_context(preload: str, *also: str):
     """How worker processes start: a fork server that imports `preload` (the module whose
-    functions the workers run) once, so each worker starts quickly without re-importing
-    everything (spawn) and without forking a process that other libraries have made
-    multi-threaded (fork).
+    functions the workers run) and the modules `also` names once, so each worker starts
+    quickly without re-importing everything (spawn) and without forking a process that
+    other libraries have made multi-threaded (fork).
 
     Named explicitly because importing some libraries changes the global default (Mesa
     3.3's batchrunner sets "spawn").
@@ -23,7 +23,7 @@ def process_context(preload: str):
 
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([preload])
+        context.set_forkserver_preload([preload, *also])
         return context
     return multiprocessing.get_context("spawn")
 

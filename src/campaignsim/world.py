@@ -14,7 +14,8 @@ sweep builds it once per replicate and hands it to every design point
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -25,6 +26,10 @@ import scipy.sparse as sp
 from .generator import GeneratedStaff, Layout
 from .scenario import PROFESSIONS, Staff
 from .staff import NODE_ATTRIBUTES, load_staff_graph
+
+#: What a world remembers for its models (`StaffWorld.remembered`): a few entries, as the
+#: design points of a sweep ask for the same handful (two attribute draws, two rankings).
+REMEMBERED_KEPT = 8
 
 #: Streams derived from the seed (see CampaignModel): the graph, clinician attributes,
 #: the weekly draws.
@@ -51,6 +56,8 @@ class StaffWorld:
     hybrid_department: np.ndarray     # their department codes (−1: no clinicians there)
     manager_nodes: list               # node ids of the managers, in graph order
     source: GeneratedStaff | nx.Graph = field(repr=False)  # what `graph` is built from
+    # what models of this world computed alike (`remembered`); each world its own
+    _remembered: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
 
     @classmethod
     def build(cls, staff: Staff, seed: int) -> "StaffWorld":
@@ -106,6 +113,21 @@ class StaffWorld:
             manager_nodes=[n for n, r in roles.items() if r == "manager"],
             source=graph,
         )
+
+    def remembered(self, key: tuple, make: Callable[[], object]):
+        """`make()`, computed once for this world and `key` (the last REMEMBERED_KEPT keys
+        kept). A model's set-up draws its clinicians' attributes and rankings from its
+        seed, which is the world's: a sweep's design points, which share their
+        replicate's world, draw the same ones, so the first point's are kept for the rest.
+        `key` must name everything `make` reads besides the world; what it returns is
+        shared, so callers copy what they may change."""
+        value = self._remembered.get(key)
+        if value is None:
+            value = self._remembered[key] = make()
+            while len(self._remembered) > REMEMBERED_KEPT:
+                self._remembered.popitem(last=False)
+        self._remembered.move_to_end(key)
+        return value
 
     @cached_property
     def graph(self) -> nx.Graph:

@@ -27,6 +27,10 @@ from .tasks import Task
 
 #: Flush buffered runs to disk at least this often (seconds).
 FLUSH_SECONDS = 30.0
+#: Tasks per worker a sweep is cut into (at most; a task holds at most a chunk of runs).
+#: The workers finish their last tasks at different times, so one idles for up to a
+#: task at the end: with 20 a worker's last task is ~5 % of its share.
+TASKS_PER_WORKER = 20
 
 
 @dataclass
@@ -58,7 +62,7 @@ def _tasks(plan: SweepPlan, design: Design, missing: list[tuple[int, int]], work
         by_replicate.setdefault(replicate, []).append(point)
     staff_paths = [i for i, p in enumerate(design.paths) if p.split(".")[0] == "staff"]
     total = len(missing)
-    block = max(1, min(chunk, math.ceil(total / (8 * workers))))
+    block = max(1, min(chunk, math.ceil(total / (TASKS_PER_WORKER * workers))))
     blocks: dict[int, list[list[int]]] = {}
     for replicate, points in by_replicate.items():
         # Points sharing a [staff] table are neighbours, so they share a world.

@@ -60,7 +60,8 @@ class _Processes:
         self.slots = workers
         self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
                                         initargs=end_with_this_process(),
-                                        mp_context=process_context("campaignsim.sweep.tasks"))
+                                        mp_context=process_context("campaignsim.sweep.tasks",
+                                                                   "campaignsim.sweep.warm"))
         self.pool.submit(int).result()   # start the workers now, while this process is simple
 
     def start(self, tasks: list[Task]) -> _Window:
