@@ -35,8 +35,8 @@ def warm() -> None:
     run_together([lean_model(scenario, scenario.seed, world) for _ in range(2)])
 
 
-if kernels.compiled():
-    try:
+try:
+    if kernels.compiled():  # a wrong CAMPAIGNSIM_KERNEL is the sweep's to report, not ours
         warm()
-    except Exception:  # noqa: BLE001 - only a warm-up: a worker loads what is missing itself
-        pass
+except Exception:  # noqa: BLE001 - only a warm-up: a worker loads what is missing itself
+    pass
