@@ -1,5 +1,5 @@
 """What the compiled weeks keep between weeks is what they packed afresh before, and the
-hybrids' order drawn in bulk is `random.shuffle`'s.
+hybrids' order is `random.shuffle`'s.
 
 The compiled week keeps its kernel's inputs per model (compiled_inputs.Inputs): the
 scenario's switches and constants written once, the push's entries written each week into
@@ -201,7 +201,7 @@ def test_hybrids_leaving_rebuild_the_table():
 
 class _OwnRandom(random.Random):
     """A generator with its own `random()`: Python then shuffles with
-    `_randbelow_without_getrandbits`, which the bulk words do not reproduce."""
+    `_randbelow_without_getrandbits` (Mesa's model may carry any Random)."""
 
     def random(self):
         return super().random()

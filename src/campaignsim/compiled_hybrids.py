@@ -34,7 +34,6 @@ a week, never seen.
 from __future__ import annotations
 
 from operator import attrgetter
-from random import Random
 
 import numpy as np
 
@@ -200,53 +199,12 @@ def choose(rows, starts, keys, order, hybrid_department, campaigning, alignment,
     return anyone
 
 
-@njit
-def _fisher_yates(words, order, i):
-    """`random.Random.shuffle`'s swaps of `order` from position `i` down, reading `words`
-    (its 32-bit outputs, in order) where it calls `getrandbits(k)` for k ≤ 32, i.e. one
-    word shifted right by 32 − k, and draws again while the result is not below i + 1
-    (`_randbelow_with_getrandbits`). Returns the position reached when the words ran out
-    (0: shuffled)."""
-    used = 0
-    while i > 0 and used < len(words):
-        bits, below = 0, i + 1
-        while below:  # (i + 1).bit_length()
-            bits += 1
-            below >>= 1
-        j = np.int64(words[used] >> np.uint32(32 - bits))
-        used += 1
-        if j <= i:
-            order[i], order[j] = order[j], order[i]
-            i -= 1
-    return i
-
-
-#: From this many positions on, `shuffled_positions` draws in bulk (measured: even at 24,
-#: 5.6 against 4.4 µs; 11 against 41 µs at 240)
-BULK_FROM = 48
-
-
 def shuffled_positions(random, count: int) -> np.ndarray:
-    """The positions 0 … count − 1 in the order `random.shuffle` gives a list of `count`
-    (Mesa's `shuffle_do` order), drawing the same numbers from `random`: ~45 µs of Python
-    for 240 hybrids, ~5 µs here. Its swaps need at least one word a position left, so the
-    words are drawn in bulk, exactly as many as are surely needed (`getrandbits(32·m)` is
-    m consecutive words, the first the least significant), until the rejections are
-    covered. A generator that is not Python's own Mersenne Twister shuffles itself, and
-    so do a few positions (below `BULK_FROM`, the rounds of bulk draws cost more)."""
-    kind = type(random)
-    if count < BULK_FROM or not (kind.shuffle is Random.shuffle
-                                 and kind.getrandbits is Random.getrandbits
-                                 and kind._randbelow is Random._randbelow_with_getrandbits):
-        positions = list(range(count))
-        random.shuffle(positions)
-        return np.array(positions, dtype=np.int64)
-    order, left = np.arange(count, dtype=np.int64), count - 1
-    while left > 0:
-        words = np.frombuffer(random.getrandbits(32 * left).to_bytes(4 * left, "little"),
-                              dtype="<u4")
-        left = _fisher_yates(words, order, left)
-    return order
+    """The positions 0 … count − 1 in the order `random.shuffle` gives a list of `count`:
+    Mesa's `shuffle_do` order, from the same numbers (a shuffle draws by length only)."""
+    positions = list(range(count))
+    random.shuffle(positions)
+    return np.array(positions, dtype=np.int64)
 
 
 class HybridWeek:
