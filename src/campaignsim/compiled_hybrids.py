@@ -221,16 +221,17 @@ class HybridWeek:
         self._key = None          # what the table was made for: (model.hybrids, size)
         self._departments = None  # the clinicians by department, for `gather`
 
-    def _clinicians_by_department(self, population, anyone_open: bool) -> tuple:
-        """`gather`'s `by_department` and `department_starts` (clinicians never change
-        department), or none of them in a week nobody is open."""
+    def _clinicians_by_department(self, model, anyone_open: bool) -> tuple:
+        """`gather`'s `by_department` and `department_starts`: the world's department
+        members end to end (clinicians never change department), or none of them in a
+        week nobody is open."""
         if not anyone_open:
             return np.empty(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
         if self._departments is None:
-            counts = np.bincount(population.department,
-                                 minlength=len(population.department_names))
-            self._departments = (np.argsort(population.department, kind="stable"),
-                                 np.concatenate(([0], np.cumsum(counts))).astype(np.int64))
+            members = model.department_members
+            sizes = [len(department) for department in members]
+            self._departments = (np.concatenate([*members, np.empty(0, dtype=np.int64)]),
+                                 np.concatenate(([0], np.cumsum(sizes))).astype(np.int64))
         return self._departments
 
     def _table(self, model, hybrids) -> None:
@@ -263,7 +264,7 @@ class HybridWeek:
             return
         approaches, population = model.approaches, model.population
         rows, starts, draws = gather(
-            approaches.approachable, *self._clinicians_by_department(population, anyone_open),
+            approaches.approachable, *self._clinicians_by_department(model, anyone_open),
             order, self.department, self.campaigning, self.settings.capacity)
         keys = model.rng.random(draws)
         credibility = np.fromiter(map(CREDIBILITY, self._members), dtype=np.float64,
