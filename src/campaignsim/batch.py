@@ -60,6 +60,7 @@ class Batch:
         self.weighted_degree = np.stack([model.weighted_degree for model in models])
         self.weighted_degrees_positive = all(m.weighted_degrees_positive for m in models)
         self.has_neighbours = models[0].has_neighbours
+        self.compiled = all(model.compiled for model in models)  # the kernels, or numpy
         self.push = self.approaches = self.week = self._alignment = None
 
     @property

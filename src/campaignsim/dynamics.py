@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from . import kernels
 from .agents import ACTIVE, AWARE, DISENGAGED, ENROLLED, UNAWARE
 from .rules import (CHANNEL, awareness_probability, becomes_aware, enrol_probability,
                     enrolment_fidelity, enrolment_ownership, erosion_hazard, needed_counts,
@@ -144,14 +143,14 @@ def decide_all(model, week: Week) -> None:
 
 
 def _compiled_week(model):
-    """The compiled week (compiled_week.py) when the kernels are compiled and this model's
-    rules fit it, else None: decided at the model's first week and kept."""
+    """The compiled week (compiled_week.py) when the model runs the kernels and its rules
+    fit it, else None: decided at the model's first week and kept."""
     try:
         return model._compiled_week
     except AttributeError:
         pass
     module = None
-    if kernels.compiled():
+    if model.compiled:
         from . import compiled_week
         module = compiled_week if compiled_week.fits(model) else None
     model._compiled_week = module

@@ -70,7 +70,10 @@ class CampaignModel(mesa.Model):
         self._hybrids = self._managers = None
         self._shock = None
         self._owed_shuffles = []  # hybrids' shuffles not drawn yet (see _hybrids_step)
-        self._hybrid_week = _compiled_hybrid_week()  # None: the hybrids step one by one
+        # the compiled kernels or the numpy path, read once: a model runs one of them
+        # whatever `kernels.use` says when it steps
+        self.compiled = kernels.compiled()
+        self._hybrid_week = _compiled_hybrid_week() if self.compiled else None  # None: one by one
         self.push = Push()
         self.ideas = 0.0
         # Separate streams, all derived from the seed, so that scenarios compared with the
@@ -370,10 +373,7 @@ class _RecordedWeek:
 
 
 def _compiled_hybrid_week():
-    """The compiled hybrids' week (compiled_hybrids.py) when `kernels.compiled()`, read
-    once per model; None for the numpy path."""
-    if not kernels.compiled():
-        return None
+    """The compiled hybrids' week (compiled_hybrids.py), for a model that runs the kernels."""
     from .compiled_hybrids import HybridWeek  # imports numba: only when it is chosen
 
     return HybridWeek()

@@ -17,7 +17,6 @@ import functools
 import numpy as np
 import pandas as pd
 
-from . import kernels
 from .agents import ACTIVE, DISENGAGED, ENROLLED, UNAWARE
 from .scenario import CHANNELS, STATES
 
@@ -62,7 +61,7 @@ class Records:
         self.hybrids = np.zeros(rows, dtype=np.int64)
         self.credibility = np.full(rows, np.nan)
         self.last_week = 0
-        self._compiled = kernels.compiled()  # count the cells with the compiled kernel
+        self._compiled = model.compiled  # count the cells with the compiled kernel
 
     def record(self, model, week: int) -> None:
         joint = _count_cells(self._compiled, self.joint_code, model.population.state,
